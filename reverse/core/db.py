@@ -1,0 +1,114 @@
+"""Declarative base, column helpers and the one `commit()` every unit of work ends with."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite keeps no zone of its own)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def enum_type(enum_cls: type[enum.Enum]) -> sa.Enum:
+    """A portable enum column: stored as its value in a VARCHAR with a CHECK constraint."""
+    return sa.Enum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=True,
+        length=max(len(m.value) for m in enum_cls),
+        values_callable=lambda e: [m.value for m in e],
+        name=enum_cls.__name__.lower(),
+        validate_strings=True,
+    )
+
+
+class TimestampMixin:
+    #: when the row was created (UTC)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    #: when the row last changed (UTC)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False
+    )
+
+
+def configure_engine(engine: sa.Engine) -> None:
+    """SQLite: foreign keys on, WAL, and every transaction `BEGIN IMMEDIATE`.
+
+    SQLite cannot lock a row; taking the write lock at the start of each transaction makes
+    two concurrent state changes run one after the other instead of both reading the old
+    state (the role `SELECT … FOR UPDATE` plays on PostgreSQL).
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def commit() -> None:
+    """Commit the session, then hand the jobs recorded in it to the queue (or run them inline)."""
+    from reverse.extensions import db
+    from reverse.jobs.outbox import deliver_committed
+
+    db.session.commit()
+    deliver_committed()
+
+
+def is_postgresql() -> bool:
+    from reverse.extensions import db
+
+    return db.engine.dialect.name == "postgresql"
+
+
+def lock_query(stmt: Any) -> Any:
+    """Add FOR UPDATE where the database has row locks (SQLite runs IMMEDIATE transactions)."""
+    return stmt.with_for_update() if is_postgresql() else stmt

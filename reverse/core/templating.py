@@ -1,0 +1,46 @@
+"""Template filters and globals shared by every page, PDF and email."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, request, url_for
+from flask_babel import get_locale
+
+from reverse.core.money import format_yen
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def locale_code() -> str:
+    return str(get_locale() or "ja")
+
+
+def local_datetime(value: datetime | None, with_time: bool = True) -> str:
+    if value is None:
+        return ""
+    local = value.astimezone(TOKYO)
+    return local.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+
+
+def yen(amount: int | None) -> str:
+    return format_yen(amount, locale_code())
+
+
+def url_with(**changes: Any) -> str:
+    """The current URL with some query arguments changed (filters, pages)."""
+    args = request.args.to_dict()
+    args.update({k: v for k, v in changes.items() if v is not None})
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+    return url_for(request.endpoint or "portal.home", **(request.view_args or {}), **args)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["localtime"] = local_datetime
+    app.jinja_env.filters["yen"] = yen
+    app.jinja_env.globals["locale_code"] = locale_code
+    app.jinja_env.globals["url_with"] = url_with

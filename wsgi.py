@@ -1,0 +1,3 @@
+from reverse import create_app
+
+app = create_app()
