@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_login import current_user
 
 from reverse.core.errors import register_error_handlers
@@ -33,9 +33,12 @@ def create_app(config: dict[str, Any] | type | None = None) -> Flask:
 
 
 def select_locale() -> str:
-    lang = session.get("lang")
-    if lang in ("ja", "en"):
-        return lang
+    """The visitor's choice from the switcher; Japanese otherwise (and outside requests,
+    where jobs choose the customer's language with `force_locale`)."""
+    if has_request_context():
+        lang = session.get("lang")
+        if lang in ("ja", "en"):
+            return lang
     return "ja"
 
 
@@ -47,7 +50,9 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         # Creating the engine does not connect; the listeners run on each new connection.
         configure_engine(db.engine)
-    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    migrate.init_app(
+        app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True
+    )
     babel.init_app(
         app,
         locale_selector=select_locale,

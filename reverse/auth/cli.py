@@ -34,7 +34,9 @@ def create_command(
     if location_code:
         location = db.session.scalar(sa.select(Location).where(Location.code == location_code))
         if location is None:
-            raise click.BadParameter(f"no location with code {location_code!r}", param_hint="--location")
+            raise click.BadParameter(
+                f"no location with code {location_code!r}", param_hint="--location"
+            )
     try:
         user = create_user(email, name, password, role, location)
     except InvalidUser as exc:

@@ -16,7 +16,8 @@ from reverse.catalog.constants import LocationKind
 from reverse.catalog.models import Location
 from reverse.core.db import utcnow
 from reverse.core.errors import DomainError
-from reverse.core.normalise import InvalidInput, email as normalise_email, nfkc
+from reverse.core.normalise import InvalidInput, nfkc
+from reverse.core.normalise import email as normalise_email
 from reverse.extensions import db
 
 MIN_PASSWORD_LENGTH = 10
@@ -50,9 +51,7 @@ def create_user(
     if not name:
         errors["name"] = str(_l("Enter a name."))
     if len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = str(
-            _l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
-        )
+        errors["password"] = str(_l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
     try:
         role = Role(role)
     except ValueError:

@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 
 class ActorKind(enum.StrEnum):
     CUSTOMER = "customer"
@@ -26,6 +28,26 @@ class EventChannel(enum.StrEnum):
     API = "api"
     CARRIER = "carrier"
     SYSTEM = "system"
+
+
+ACTOR_KIND_LABELS = {
+    ActorKind.CUSTOMER: _l("Customer"),
+    ActorKind.STAFF: _l("Staff"),
+    ActorKind.SYSTEM: _l("System"),
+    ActorKind.INTEGRATION: _l("Integration"),
+}
+
+EVENT_CHANNEL_LABELS = {
+    EventChannel.WEB: _l("Web"),
+    EventChannel.STORE: _l("Store"),
+    EventChannel.CALL_CENTRE: _l("Call centre"),
+    EventChannel.WAREHOUSE: _l("Returns centre"),
+    EventChannel.REPAIR_CENTRE: _l("Repair centre"),
+    EventChannel.BACK_OFFICE: _l("Back office"),
+    EventChannel.API: _l("API"),
+    EventChannel.CARRIER: _l("Carrier"),
+    EventChannel.SYSTEM: _l("System"),
+}
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ def parse_rma_number(value: str | None) -> str | None:
 
 
 def format_rma_number(number: str) -> str:
-    """"R1234567890" → "R12345-67890": easier to read aloud over the phone."""
+    """ "R1234567890" → "R12345-67890": easier to read aloud over the phone."""
     digits = number.removeprefix(RMA_PREFIX)
     return f"{RMA_PREFIX}{digits[:5]}-{digits[5:]}"
 

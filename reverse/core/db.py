@@ -9,10 +9,19 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+
+def _check_column(constraint: Any, _table: Any) -> str:
+    """The column of a CHECK that a type (an enum) adds, so two enum columns of one table
+    do not produce two constraints of the same name."""
+    columns = list(getattr(constraint, "columns", []))
+    return f"{columns[0].name}_" if columns and getattr(constraint, "_type_bound", False) else ""
+
+
 NAMING_CONVENTION = {
+    "check_column": _check_column,
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "ck": "ck_%(table_name)s_%(check_column)s%(constraint_name)s",
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }

@@ -16,7 +16,7 @@ class DomainError(Exception):
     code = "domain_error"
 
     def __init__(self, message: Any, **details: Any) -> None:
-        super().__init__(str(message))
+        super().__init__(message)
         self.message = message
         self.details = details
 

@@ -10,6 +10,7 @@ from flask import Flask, request, url_for
 from flask_babel import get_locale
 
 from reverse.core.money import format_yen
+from reverse.core.normalise import phone_display
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -42,5 +43,6 @@ def url_with(**changes: Any) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = local_datetime
     app.jinja_env.filters["yen"] = yen
+    app.jinja_env.filters["phone"] = phone_display
     app.jinja_env.globals["locale_code"] = locale_code
     app.jinja_env.globals["url_with"] = url_with

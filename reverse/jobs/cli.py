@@ -37,7 +37,11 @@ def start_relay(app: Flask, stop: threading.Event, interval: float) -> threading
 
 @click.command("worker")
 @click.option(
-    "-q", "--queue", "queues", multiple=True, type=click.Choice([str(q) for q in ALL_QUEUES]),
+    "-q",
+    "--queue",
+    "queues",
+    multiple=True,
+    type=click.Choice([str(q) for q in ALL_QUEUES]),
     help="Queue to listen on (repeatable); all of them by default.",
 )
 @click.option("--burst", is_flag=True, help="Run the jobs waiting now, then exit.")
@@ -57,9 +61,7 @@ def worker_command(queues: tuple[str, ...], burst: bool, no_relay: bool) -> None
             start_relay(app, stop, app.config["RELAY_INTERVAL"])
     # SimpleWorker runs jobs in this process: no fork after the relay thread has started,
     # and each job pushes its own app context and database session.
-    worker = SimpleWorker(
-        [get_queue(q) for q in (queues or ALL_QUEUES)], connection=get_redis()
-    )
+    worker = SimpleWorker([get_queue(q) for q in (queues or ALL_QUEUES)], connection=get_redis())
     try:
         worker.work(burst=burst, with_scheduler=not burst, logging_level="INFO")
     finally:
@@ -80,8 +82,11 @@ def relay_command(once: bool) -> None:
         click.echo(f"delivered {relay_once()}")
         return
     stop = threading.Event()
-    thread = start_relay(current_app._get_current_object(), stop,  # type: ignore[attr-defined]
-                         current_app.config["RELAY_INTERVAL"])
+    thread = start_relay(
+        current_app._get_current_object(),
+        stop,  # type: ignore[attr-defined]
+        current_app.config["RELAY_INTERVAL"],
+    )
     try:
         thread.join()
     except KeyboardInterrupt:

@@ -15,7 +15,7 @@ ALL_QUEUES = (QueueName.LABELS, QueueName.NOTIFICATIONS, QueueName.WEBHOOKS, Que
 
 
 class OutboxStatus(enum.StrEnum):
-    PENDING = "pending"      # committed, not yet handed to a queue (or handing failed)
-    ENQUEUED = "enqueued"    # handed to RQ; the job has not finished
+    PENDING = "pending"  # committed, not yet handed to a queue (or handing failed)
+    ENQUEUED = "enqueued"  # handed to RQ; the job has not finished
     DONE = "done"
-    FAILED = "failed"        # gave up after OUTBOX_MAX_ATTEMPTS
+    FAILED = "failed"  # gave up after OUTBOX_MAX_ATTEMPTS

@@ -9,6 +9,7 @@ the job itself refuses to run a row twice, so a re-delivery is never a second ru
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -68,19 +69,20 @@ def deliver_committed() -> None:
         deliver(ids)
 
 
-def deliver(ids: list[int]) -> None:
+def deliver(ids: list[int]) -> int:
+    """Hand over (or, embedded, run) these rows; returns how many were handed over or run."""
     if redis_url():
-        for message_id in ids:
-            _hand_to_rq(message_id)
-    else:
-        from reverse.jobs.runner import run_outbox_job
+        return sum(_hand_to_rq(message_id) for message_id in ids)
+    from reverse.jobs.runner import run_outbox_job
 
-        for message_id in ids:
-            try:
-                run_outbox_job(message_id)
-            except Exception:
-                # The row keeps its failure and backoff; the embedded relay runs it again.
-                log.exception("job %s failed; it will be retried", message_id)
+    ran = 0
+    for message_id in ids:
+        try:
+            ran += run_outbox_job(message_id) == "done"
+        except Exception:
+            # The row keeps its failure and backoff; the embedded relay runs it again.
+            log.exception("job %s failed; it will be retried", message_id)
+    return ran
 
 
 def redis_url() -> str:
@@ -107,11 +109,13 @@ def _hand_to_rq(message_id: int) -> bool:
     queue, job_id = message.queue, message.job_id
     try:
         connection = get_redis()
-        try:
+        rq_queue = get_queue(queue)
+        # A re-delivery replaces the earlier hand-over: its record and any copy of its id still
+        # waiting in the queue go first, so one row is one job in the queue.
+        with contextlib.suppress(NoSuchJobError):
             Job.fetch(job_id, connection=connection).delete()
-        except NoSuchJobError:
-            pass
-        get_queue(queue).enqueue_call(
+        rq_queue.remove(job_id)
+        rq_queue.enqueue_call(
             "reverse.jobs.runner.run_outbox_job",
             args=(message_id,),
             job_id=job_id,
@@ -146,7 +150,8 @@ def _rq_job_is_alive(job_id: str) -> bool:
 
 
 def relay_once(now: datetime | None = None, limit: int = 200) -> int:
-    """Deliver pending rows whose time has come and re-deliver stuck ones; returns how many."""
+    """Deliver pending rows whose time has come and re-deliver stuck ones; returns how many
+    were handed over (or run, embedded)."""
     now = now or utcnow()
     pending = db.session.scalars(
         sa.select(OutboxMessage.id)
@@ -183,9 +188,7 @@ def relay_once(now: datetime | None = None, limit: int = 200) -> int:
             )
     db.session.commit()
     ids = list(pending) + stuck
-    if ids:
-        deliver(ids)
-    return len(ids)
+    return deliver(ids) if ids else 0
 
 
 def outbox_counts() -> dict[str, int]:

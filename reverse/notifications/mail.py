@@ -11,7 +11,9 @@ from pathlib import Path
 from flask import current_app
 
 
-def build_message(to: str, subject: str, body: str, *, message_id: str | None = None) -> EmailMessage:
+def build_message(
+    to: str, subject: str, body: str, *, message_id: str | None = None
+) -> EmailMessage:
     cfg = current_app.config
     message = EmailMessage()
     message["From"] = cfg["MAIL_FROM"]

@@ -35,11 +35,15 @@ def status(token: str):
     if rma is None:
         abort(404)
     events = [e for e in rma.events if e.public]
-    return render_template(
-        "portal/status.html",
-        rma=rma,
-        events=reversed(events),
-        status_text=CUSTOMER_STATUS_TEXT,
-        tones=STATUS_TONES,
-        type_labels=TYPE_LABELS,
-    ), 200, {"Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
+    return (
+        render_template(
+            "portal/status.html",
+            rma=rma,
+            events=reversed(events),
+            status_text=CUSTOMER_STATUS_TEXT,
+            tones=STATUS_TONES,
+            type_labels=TYPE_LABELS,
+        ),
+        200,
+        {"Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"},
+    )

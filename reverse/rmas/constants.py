@@ -14,15 +14,15 @@ class RmaType(enum.StrEnum):
 
 
 class RmaStatus(enum.StrEnum):
-    SUBMITTED = "submitted"              # filed by the customer (web) or support
-    ACCEPTED = "accepted"                # repair taken in at a store counter
-    APPROVED = "approved"                # return / exchange approved by policy or a person
+    SUBMITTED = "submitted"  # filed by the customer (web) or support
+    ACCEPTED = "accepted"  # repair taken in at a store counter
+    APPROVED = "approved"  # return / exchange approved by policy or a person
     REJECTED = "rejected"
-    AWAITING_ITEM = "awaiting_item"      # label issued or drop-off booked
+    AWAITING_ITEM = "awaiting_item"  # label issued or drop-off booked
     IN_TRANSIT = "in_transit"
-    RECEIVED = "received"                # at the returns centre
+    RECEIVED = "received"  # at the returns centre
     INSPECTED = "inspected"
-    RESOLVED = "resolved"                # refunded, credited, exchanged or returned
+    RESOLVED = "resolved"  # refunded, credited, exchanged or returned
     AT_REPAIR_CENTRE = "at_repair_centre"
     DIAGNOSED = "diagnosed"
     QUOTED = "quoted"
@@ -30,7 +30,7 @@ class RmaStatus(enum.StrEnum):
     QUOTE_DECLINED = "quote_declined"
     IN_REPAIR = "in_repair"
     QUALITY_CHECK = "quality_check"
-    READY = "ready"                      # for shipping or store pickup
+    READY = "ready"  # for shipping or store pickup
     HANDED_BACK = "handed_back"
     CLOSED = "closed"
     CANCELLED = "cancelled"
@@ -48,10 +48,10 @@ class RmaSource(enum.StrEnum):
 
 class ReturnMethod(enum.StrEnum):
     PREPAID_LABEL = "prepaid_label"
-    CARRIAGE_FORWARD = "carriage_forward"    # 着払い
+    CARRIAGE_FORWARD = "carriage_forward"  # 着払い
     STORE_DROP_OFF = "store_drop_off"
     PICKUP = "pickup"
-    COUNTER = "counter"                      # handed over at a store counter
+    COUNTER = "counter"  # handed over at a store counter
 
 
 S = RmaStatus
@@ -185,7 +185,14 @@ CUSTOMER_STATUS_TEXT = {
 
 #: colour family of a status badge
 STATUS_TONES = {
-    S.REJECTED: "bad", S.CANCELLED: "muted", S.EXPIRED: "muted", S.CLOSED: "muted",
-    S.RESOLVED: "good", S.HANDED_BACK: "good", S.READY: "good",
-    S.QUOTED: "warn", S.SUBMITTED: "warn", S.ACCEPTED: "warn",
+    S.REJECTED: "bad",
+    S.CANCELLED: "muted",
+    S.EXPIRED: "muted",
+    S.CLOSED: "muted",
+    S.RESOLVED: "good",
+    S.HANDED_BACK: "good",
+    S.READY: "good",
+    S.QUOTED: "warn",
+    S.SUBMITTED: "warn",
+    S.ACCEPTED: "warn",
 }

@@ -182,9 +182,7 @@ class RmaLine(db.Model):
     __tablename__ = "rma_lines"
     __table_args__ = (
         sa.CheckConstraint("quantity > 0", name="quantity_positive"),
-        sa.CheckConstraint(
-            "variant_id IS NOT NULL OR description != ''", name="item_identified"
-        ),
+        sa.CheckConstraint("variant_id IS NOT NULL OR description != ''", name="item_identified"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,11 +7,14 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.exc import StaleDataError
 
 from reverse.catalog.models import Channel, Location
 from reverse.core.actors import Actor
 from reverse.core.codes import new_rma_number
 from reverse.core.db import lock_query
+from reverse.core.errors import ConcurrentChange
 from reverse.customers.models import Customer
 from reverse.extensions import db
 from reverse.jobs.outbox import enqueue
@@ -96,10 +99,15 @@ def move_rma(rma: Rma, to: RmaStatus, actor: Actor, *, note: str = "") -> RmaEve
     rma = get_rma_for_update(rma.id)
     event = rma.transition(to, actor, note=note)
     if event is not None:
-        db.session.flush()
-        enqueue(
-            "reverse.rmas.tasks:rma_status_changed", rma.id, event.id, queue="notifications"
-        )
+        try:
+            db.session.flush()
+        except StaleDataError as exc:
+            # Only reachable where the row lock is missing: the version column still refuses
+            # to let a second writer overwrite the first.
+            raise ConcurrentChange(
+                _l("Someone else changed this request at the same moment. Please try again.")
+            ) from exc
+        enqueue("reverse.rmas.tasks:rma_status_changed", rma.id, event.id, queue="notifications")
     return event
 
 

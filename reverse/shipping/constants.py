@@ -13,9 +13,9 @@ class Carrier(enum.StrEnum):
 
 
 class Direction(enum.StrEnum):
-    TO_CENTRE = "to_centre"          # customer → returns / repair centre
-    TO_CUSTOMER = "to_customer"      # centre → customer
-    TRANSFER = "transfer"            # store ↔ repair centre, store ↔ returns centre
+    TO_CENTRE = "to_centre"  # customer → returns / repair centre
+    TO_CUSTOMER = "to_customer"  # centre → customer
+    TRANSFER = "transfer"  # store ↔ repair centre, store ↔ returns centre
 
 
 class ShipmentStatus(enum.StrEnum):
@@ -28,8 +28,8 @@ class ShipmentStatus(enum.StrEnum):
 
 
 class Payment(enum.StrEnum):
-    SENDER_PAYS = "sender_pays"            # 元払い / 発払い
-    RECEIVER_PAYS = "receiver_pays"        # 着払い
+    SENDER_PAYS = "sender_pays"  # 元払い / 発払い
+    RECEIVER_PAYS = "receiver_pays"  # 着払い
 
 
 CARRIER_LABELS = {

@@ -23,6 +23,7 @@ from reverse.auth.models import User
 from reverse.auth.policies import staff_required
 from reverse.catalog.constants import CHANNEL_LABELS, LOCATION_KIND_LABELS, ChannelCode
 from reverse.catalog.models import Channel, Location
+from reverse.core.actors import ACTOR_KIND_LABELS, EVENT_CHANNEL_LABELS
 from reverse.core.codes import parse_rma_number
 from reverse.core.db import commit, utcnow
 from reverse.extensions import db
@@ -51,6 +52,8 @@ LABELS = {
     "method": RETURN_METHOD_LABELS,
     "role": ROLE_LABELS,
     "location_kind": LOCATION_KIND_LABELS,
+    "actor_kind": ACTOR_KIND_LABELS,
+    "event_channel": EVENT_CHANNEL_LABELS,
 }
 
 
@@ -87,14 +90,20 @@ def rma_list():
         page = 1
     stmt = stmt.order_by(Rma.status_changed_at.asc() if form.age.data else Rma.created_at.desc())
     pagination = db.paginate(
-        stmt.options(sa.orm.joinedload(Rma.customer), sa.orm.joinedload(Rma.channel),
-                     sa.orm.joinedload(Rma.location)),
+        stmt.options(
+            sa.orm.joinedload(Rma.customer),
+            sa.orm.joinedload(Rma.channel),
+            sa.orm.joinedload(Rma.location),
+        ),
         page=page,
         per_page=current_app.config["STAFF_PAGE_SIZE"],
         error_out=False,
     )
     return render_template(
-        "staff/rma_list.html", form=form, pagination=pagination, now=utcnow(),
+        "staff/rma_list.html",
+        form=form,
+        pagination=pagination,
+        now=utcnow(),
         status_valid=form.errors == {},
     )
 
@@ -154,15 +163,21 @@ def rma_move(number: str):
         return render_template("staff/rma_detail.html", rma=rma, form=form), 422
     if form.version.data != str(rma.version_id):
         form.to_status.errors.append(
-            _l("Someone else changed this request while you were looking at it. "
-               "Check the timeline and try again.")
+            _l(
+                "Someone else changed this request while you were looking at it. "
+                "Check the timeline and try again."
+            )
         )
         form.version.data = str(rma.version_id)
         return render_template("staff/rma_detail.html", rma=rma, form=form), 409
-    move_rma(rma, RmaStatus(form.to_status.data), staff_actor(current_user), note=form.note.data or "")
+    move_rma(
+        rma, RmaStatus(form.to_status.data), staff_actor(current_user), note=form.note.data or ""
+    )
     commit()
-    flash(_l("Moved to “%(status)s”.", status=STATUS_LABELS[RmaStatus(form.to_status.data)]),
-          "success")
+    flash(
+        _l("Moved to “%(status)s”.", status=STATUS_LABELS[RmaStatus(form.to_status.data)]),
+        "success",
+    )
     return redirect(url_for("staff.rma_detail", number=rma.number))
 
 
@@ -171,4 +186,3 @@ def rma_move(number: str):
 def user_list():
     users = db.session.scalars(sa.select(User).order_by(User.role, User.email)).all()
     return render_template("staff/user_list.html", users=users)
-
