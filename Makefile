@@ -60,8 +60,8 @@ reverse/translations/%/LC_MESSAGES/messages.mo: reverse/translations/%/LC_MESSAG
 	$(BIN)/pybabel compile -q -d reverse/translations -l $*
 
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o /tmp/reverse-messages.pot .
-	$(BIN)/pybabel update -q -i /tmp/reverse-messages.pot -d reverse/translations -l ja --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o /tmp/reverse-messages.pot .
+	$(BIN)/pybabel update -i /tmp/reverse-messages.pot -d reverse/translations -l ja --no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from reverse.core.normalise import nfkc
+from reverse.core.normalise import code_text
 
 # Damm's totally anti-symmetric quasigroup of order 10: catches every single-digit error and
 # every swap of two adjacent digits, which is what people do when they copy a number.
@@ -45,7 +45,7 @@ def parse_rma_number(value: str | None) -> str | None:
 
     Accepts full-width characters, any dashes or spaces, and a missing or lower-case "R".
     """
-    text = nfkc(value).upper().replace("-", "").replace(" ", "")
+    text = code_text(value).upper().replace("-", "").replace(" ", "")
     text = text.removeprefix(RMA_PREFIX)
     if len(text) != RMA_BODY_DIGITS + 1 or not text.isdigit():
         return None
@@ -76,7 +76,7 @@ def tracking_check_digit(body: str) -> int:
 
 
 def is_valid_tracking_number(value: str) -> bool:
-    digits = nfkc(value).replace("-", "").replace(" ", "")
+    digits = code_text(value).replace("-", "").replace(" ", "")
     return (
         len(digits) == 12
         and digits.isdigit()

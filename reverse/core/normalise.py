@@ -9,8 +9,11 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 # Dash-like characters a Japanese keyboard or IME produces where a hyphen is meant.
-_DASHES = "‐‑‒–—―−ー－ｰ﹣"
+_DASHES = "‐‑‒–—―−－﹣"
 _DASH_RE = re.compile(f"[{_DASHES}]")
+# The katakana long-vowel mark (ー) is a dash only inside numbers and codes: in names and
+# addresses (サポート, エミリー) it is a letter and must stay.
+_CODE_DASH_RE = re.compile(f"[{_DASHES}ー]")
 _SPACES_RE = re.compile(r"\s+")
 _POSTAL_RE = re.compile(r"^〒?\s*(\d{3})-?(\d{4})$")
 
@@ -28,14 +31,20 @@ def nfkc(value: str | None) -> str:
     return _SPACES_RE.sub(" ", text).strip()
 
 
+def code_text(value: str | None) -> str:
+    """`nfkc` for numbers and codes, where the IME's long-vowel mark is meant as a hyphen
+    ("１２３ー４５６７" → "123-4567")."""
+    return _CODE_DASH_RE.sub("-", nfkc(value))
+
+
 def digits_and_dashes(value: str | None) -> str:
     """Normalised text with every dash and space removed ("１２３－４５６７" → "1234567")."""
-    return nfkc(value).replace("-", "").replace(" ", "")
+    return code_text(value).replace("-", "").replace(" ", "")
 
 
 def postal_code(value: str | None) -> str:
     """A Japanese postal code as "123-4567"; raises InvalidInput otherwise."""
-    text = nfkc(value).replace(" ", "")
+    text = code_text(value).replace(" ", "")
     match = _POSTAL_RE.match(text)
     if not match:
         raise InvalidInput("postal_code")
@@ -44,7 +53,7 @@ def postal_code(value: str | None) -> str:
 
 def phone(value: str | None) -> str:
     """A phone number in E.164 ("+819012345678"), read as Japanese unless it has a +country."""
-    text = nfkc(value)
+    text = code_text(value)
     if not text:
         raise InvalidInput("phone")
     try:

@@ -196,3 +196,41 @@ STATUS_TONES = {
     S.SUBMITTED: "warn",
     S.ACCEPTED: "warn",
 }
+
+
+#: why an item comes back, by request type (codes stored on RMA lines)
+REASONS: dict[RmaType, tuple[str, ...]] = {
+    RmaType.RETURN: (
+        "size_too_small",
+        "size_too_large",
+        "not_as_pictured",
+        "changed_mind",
+        "defective",
+        "damaged_in_transit",
+        "wrong_item",
+        "other",
+    ),
+    RmaType.EXCHANGE: (
+        "size_too_small",
+        "size_too_large",
+        "not_as_pictured",
+        "defective",
+        "damaged_in_transit",
+        "wrong_item",
+        "other",
+    ),
+    RmaType.REPAIR: ("defective", "wear_and_tear", "accident", "other"),
+}
+
+REASON_LABELS = {
+    "size_too_small": _l("Too small"),
+    "size_too_large": _l("Too large"),
+    "not_as_pictured": _l("Not as pictured"),
+    "changed_mind": _l("Changed my mind"),
+    "defective": _l("Defective"),
+    "damaged_in_transit": _l("Damaged in delivery"),
+    "wrong_item": _l("Wrong item received"),
+    "wear_and_tear": _l("Wear and tear"),
+    "accident": _l("Accidental damage"),
+    "other": _l("Other"),
+}

@@ -22,6 +22,7 @@ from reverse.extensions import db
 from reverse.orders.models import Order, OrderLine
 from reverse.rmas.constants import (
     INITIAL_STATUSES,
+    STATUS_LABELS,
     TERMINAL_STATUSES,
     ReturnMethod,
     RmaSource,
@@ -132,8 +133,8 @@ class Rma(TimestampMixin, db.Model):
             raise IllegalTransition(
                 _l(
                     "This request cannot move from “%(source)s” to “%(target)s”.",
-                    source=self.status.value,
-                    target=to.value,
+                    source=STATUS_LABELS[self.status],
+                    target=STATUS_LABELS[to],
                 ),
                 from_status=self.status.value,
                 to_status=to.value,

@@ -28,6 +28,7 @@ from reverse.core.codes import parse_rma_number
 from reverse.core.db import commit, utcnow
 from reverse.extensions import db
 from reverse.rmas.constants import (
+    REASON_LABELS,
     RETURN_METHOD_LABELS,
     SOURCE_LABELS,
     STATUS_LABELS,
@@ -51,6 +52,7 @@ LABELS = {
     "source": SOURCE_LABELS,
     "method": RETURN_METHOD_LABELS,
     "role": ROLE_LABELS,
+    "reason": REASON_LABELS,
     "location_kind": LOCATION_KIND_LABELS,
     "actor_kind": ACTOR_KIND_LABELS,
     "event_channel": EVENT_CHANNEL_LABELS,
