@@ -57,7 +57,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 reverse/translations/%/LC_MESSAGES/messages.mo: reverse/translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
-	$(BIN)/pybabel compile -q -d reverse/translations -l $*
+	$(BIN)/pybabel compile -d reverse/translations -l $*
 
 extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o /tmp/reverse-messages.pot .

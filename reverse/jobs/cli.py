@@ -9,6 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from rq import SimpleWorker
+from werkzeug.serving import run_simple
 
 from reverse.extensions import db
 from reverse.jobs.constants import ALL_QUEUES
@@ -112,6 +113,7 @@ def serve_command(host: str, port: int) -> None:
     start_relay(app, stop, app.config["RELAY_INTERVAL"])
     click.echo(f"Reverse is running on http://{host}:{port}/ (Ctrl-C stops it)")
     try:
-        app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)
+        # `app.run()` refuses to run under the flask command; the server it wraps does not.
+        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
     finally:
         stop.set()
