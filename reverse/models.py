@@ -1,14 +1,17 @@
 """Every model, imported in one place so that mappers, migrations and create_all see them all."""
 
 from reverse.auth.models import LoginSession, User
-from reverse.catalog.models import Channel, Location, Product, Variant
+from reverse.catalog.models import Channel, Location, Product, StockLevel, Variant
 from reverse.customers.models import Customer
 from reverse.jobs.models import OutboxMessage
 from reverse.orders.models import Order, OrderLine
-from reverse.rmas.models import Rma, RmaEvent, RmaLine
+from reverse.policy.models import PolicyRule, ReturnTerms
+from reverse.portal.models import PortalDraft
+from reverse.rmas.models import Attachment, Rma, RmaAccessLink, RmaEvent, RmaLine
 from reverse.shipping.models import Shipment
 
 __all__ = [
+    "Attachment",
     "Channel",
     "Customer",
     "Location",
@@ -16,11 +19,16 @@ __all__ = [
     "Order",
     "OrderLine",
     "OutboxMessage",
+    "PolicyRule",
+    "PortalDraft",
     "Product",
     "Rma",
     "RmaEvent",
+    "RmaAccessLink",
     "RmaLine",
+    "ReturnTerms",
     "Shipment",
+    "StockLevel",
     "User",
     "Variant",
 ]

@@ -114,3 +114,28 @@ class Variant(TimestampMixin, db.Model):
     def label(self, locale: str) -> str:
         parts = [self.product.name(locale), self.colour(locale), self.size]
         return " / ".join(p for p in parts if p)
+
+
+class StockLevel(db.Model):
+    """Sellable units of a variant at a location: what an exchange can be promised from."""
+
+    __tablename__ = "stock_levels"
+    __table_args__ = (
+        sa.UniqueConstraint("variant_id", "location_id"),
+        sa.CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),
+        sa.CheckConstraint("reserved >= 0 AND reserved <= on_hand", name="reserved_in_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    variant_id: Mapped[int] = mapped_column(sa.ForeignKey("variants.id"), index=True)
+    location_id: Mapped[int] = mapped_column(sa.ForeignKey("locations.id"), index=True)
+    on_hand: Mapped[int] = mapped_column(default=0)
+    #: promised to exchanges and not yet shipped
+    reserved: Mapped[int] = mapped_column(default=0)
+
+    variant: Mapped[Variant] = relationship()
+    location: Mapped[Location] = relationship()
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved

@@ -46,6 +46,32 @@ class RmaSource(enum.StrEnum):
     API = "api"
 
 
+class ProofStatus(enum.StrEnum):
+    """Whether a purchase unknown to Reverse has been checked against its receipt."""
+
+    NOT_NEEDED = "not_needed"
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class AttachmentKind(enum.StrEnum):
+    PHOTO = "photo"  # of the item
+    RECEIPT = "receipt"  # receipt or warranty card
+    TAG = "tag"  # the product tag, to find the item
+
+
+class PurchasePlace(enum.StrEnum):
+    """Where the customer says the item came from (the first question of the form)."""
+
+    WEB = "web"
+    STORE = "store"
+    DEPARTMENT_STORE = "department_store"
+    OTHER_RETAILER = "other_retailer"
+    GIFT = "gift"
+    UNKNOWN = "unknown"
+
+
 class ReturnMethod(enum.StrEnum):
     PREPAID_LABEL = "prepaid_label"
     CARRIAGE_FORWARD = "carriage_forward"  # 着払い
@@ -234,3 +260,24 @@ REASON_LABELS = {
     "accident": _l("Accidental damage"),
     "other": _l("Other"),
 }
+
+
+PROOF_STATUS_LABELS = {
+    ProofStatus.NOT_NEEDED: _l("Not needed"),
+    ProofStatus.PENDING: _l("Waiting for verification"),
+    ProofStatus.ACCEPTED: _l("Verified"),
+    ProofStatus.REJECTED: _l("Not accepted"),
+}
+
+PURCHASE_PLACE_LABELS = {
+    PurchasePlace.WEB: _l("Our online store"),
+    PurchasePlace.STORE: _l("One of our stores"),
+    PurchasePlace.DEPARTMENT_STORE: _l("A department store counter"),
+    PurchasePlace.OTHER_RETAILER: _l("Another shop"),
+    PurchasePlace.GIFT: _l("It was a gift"),
+    PurchasePlace.UNKNOWN: _l("I don't know"),
+}
+
+#: reasons that are the brand's fault: no return shipping fee, photos required
+OUR_FAULT_REASONS = frozenset({"defective", "damaged_in_transit", "wrong_item"})
+PHOTO_REQUIRED_REASONS = frozenset({"defective", "damaged_in_transit", "wrong_item", "accident"})

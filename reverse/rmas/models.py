@@ -24,6 +24,9 @@ from reverse.rmas.constants import (
     INITIAL_STATUSES,
     STATUS_LABELS,
     TERMINAL_STATUSES,
+    AttachmentKind,
+    ProofStatus,
+    PurchasePlace,
     ReturnMethod,
     RmaSource,
     RmaStatus,
@@ -36,6 +39,8 @@ class EventKind(enum.StrEnum):
     CREATED = "created"
     STATUS_CHANGED = "status_changed"
     NOTE = "note"
+    #: a message between the customer and us, shown on the status page
+    MESSAGE = "message"
 
 
 class Rma(TimestampMixin, db.Model):
@@ -70,6 +75,25 @@ class Rma(TimestampMixin, db.Model):
     declared_retailer: Mapped[str] = mapped_column(sa.String(120), default="")
     declared_purchase_date: Mapped[date | None] = mapped_column(sa.Date)
     declared_price_yen: Mapped[int | None]
+    #: where the customer said they bought it
+    purchase_place: Mapped[PurchasePlace | None] = mapped_column(enum_type(PurchasePlace))
+    #: a declared purchase waits for staff to check its receipt
+    proof_status: Mapped[ProofStatus] = mapped_column(
+        enum_type(ProofStatus), default=ProofStatus.NOT_NEEDED, index=True
+    )
+    #: why we rejected the request or the proof, in words the customer sees
+    decision_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    #: where a label or pickup goes from: name, 〒, prefecture, city, street, building
+    ship_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    ship_postal_code: Mapped[str] = mapped_column(sa.String(8), default="")
+    ship_prefecture: Mapped[str] = mapped_column(sa.String(8), default="")
+    ship_city: Mapped[str] = mapped_column(sa.String(80), default="")
+    ship_street: Mapped[str] = mapped_column(sa.String(120), default="")
+    ship_building: Mapped[str] = mapped_column(sa.String(120), default="")
+    #: what the policy promised when the customer submitted (fees, estimate, window)
+    outcome: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    #: refund the customer was shown before submitting, yen (None: decided after checking)
+    refund_estimate_yen: Mapped[int | None]
     #: when the status last changed: the age that queues and filters measure
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     #: optimistic lock: an UPDATE from a stale read fails instead of overwriting
@@ -87,6 +111,21 @@ class Rma(TimestampMixin, db.Model):
     events: Mapped[list[RmaEvent]] = relationship(
         back_populates="rma", order_by="RmaEvent.id", cascade="all, delete-orphan"
     )
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="rma", order_by="Attachment.id"
+    )
+
+    @property
+    def ship_address_lines(self) -> list[str]:
+        if not self.ship_postal_code:
+            return []
+        lines = [
+            f"〒{self.ship_postal_code}",
+            f"{self.ship_prefecture}{self.ship_city}{self.ship_street}",
+        ]
+        if self.ship_building:
+            lines.append(self.ship_building)
+        return lines
 
     @property
     def display_number(self) -> str:
@@ -239,6 +278,48 @@ class RmaEvent(db.Model):
 @sa.event.listens_for(RmaEvent, "before_delete")
 def _events_are_append_only(_mapper: Any, _connection: Any, target: RmaEvent) -> None:
     raise RuntimeError(f"RMA event {target.id} is append-only")
+
+
+class RmaAccessLink(db.Model):
+    """A further private link to a case ("find my request" mails a fresh one)."""
+
+    __tablename__ = "rma_access_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rma_id: Mapped[int] = mapped_column(sa.ForeignKey("rmas.id"), index=True)
+    #: SHA-256 of the token; the token itself is only in the customer's mail
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Attachment(db.Model):
+    """A photo or receipt: first on a portal draft, then on the case it became."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (
+        sa.CheckConstraint("rma_id IS NOT NULL OR draft_id IS NOT NULL", name="owned"),
+        sa.CheckConstraint("size_bytes > 0", name="not_empty"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rma_id: Mapped[int | None] = mapped_column(sa.ForeignKey("rmas.id"), index=True)
+    draft_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("portal_drafts.id", ondelete="SET NULL"), index=True
+    )
+    #: which line of the request it shows (its position); None for the whole request
+    line_no: Mapped[int | None]
+    kind: Mapped[AttachmentKind] = mapped_column(enum_type(AttachmentKind))
+    #: "<sha256>.jpg" under the upload folder (core.uploads)
+    stored_name: Mapped[str] = mapped_column(sa.String(80))
+    content_type: Mapped[str] = mapped_column(sa.String(40))
+    size_bytes: Mapped[int]
+    width: Mapped[int] = mapped_column(default=0)
+    height: Mapped[int] = mapped_column(default=0)
+    #: who added it ("customer" or a staff name)
+    added_by: Mapped[str] = mapped_column(sa.String(120), default="customer")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    rma: Mapped[Rma | None] = relationship(back_populates="attachments")
 
 
 def replay_status(events: Iterable[RmaEvent]) -> RmaStatus | None:

@@ -20,7 +20,7 @@ from reverse.extensions import db
 from reverse.jobs.outbox import enqueue
 from reverse.orders.models import Order
 from reverse.rmas.constants import ReturnMethod, RmaSource, RmaStatus, RmaType
-from reverse.rmas.models import Rma, RmaEvent, RmaLine
+from reverse.rmas.models import Rma, RmaAccessLink, RmaEvent, RmaLine
 
 
 @dataclass
@@ -112,6 +112,15 @@ def move_rma(rma: Rma, to: RmaStatus, actor: Actor, *, note: str = "") -> RmaEve
 
 
 def rma_by_token(token: str) -> Rma | None:
+    """The case a private link opens: the link made at submission or one mailed later."""
     if not token or len(token) > 100:
         return None
-    return db.session.scalar(sa.select(Rma).where(Rma.access_token_hash == Rma.hash_token(token)))
+    digest = Rma.hash_token(token)
+    rma = db.session.scalar(sa.select(Rma).where(Rma.access_token_hash == digest))
+    if rma is None:
+        rma = db.session.scalar(
+            sa.select(Rma)
+            .join(RmaAccessLink, RmaAccessLink.rma_id == Rma.id)
+            .where(RmaAccessLink.token_hash == digest)
+        )
+    return rma
