@@ -32,6 +32,7 @@ pytest_plugins = [
     "tests.fixtures.catalog",
     "tests.fixtures.auth",
     "tests.fixtures.rmas",
+    "tests.fixtures.orders",
 ]
 
 
@@ -180,3 +181,15 @@ def csrf_token(html: str) -> str:
     match = _CSRF_RE.search(html)
     assert match, "no CSRF token in the page"
     return match.group(1)
+
+
+def read_mails(folder: str | Path) -> list[tuple[str, str, str]]:
+    """(to, subject, body) of every mail the file backend wrote, decoded."""
+    import email
+    from email import policy
+
+    mails = []
+    for path in sorted(Path(folder).glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        mails.append((message["To"], message["Subject"], message.get_content()))
+    return mails
