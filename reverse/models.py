@@ -8,10 +8,11 @@ from reverse.orders.models import Order, OrderLine
 from reverse.policy.models import PolicyRule, ReturnTerms
 from reverse.portal.models import PortalDraft
 from reverse.rmas.models import Attachment, Rma, RmaAccessLink, RmaEvent, RmaLine
-from reverse.shipping.models import Shipment
+from reverse.shipping.models import CarrierAccount, Shipment, TrackingRange
 
 __all__ = [
     "Attachment",
+    "CarrierAccount",
     "Channel",
     "Customer",
     "Location",
@@ -29,6 +30,7 @@ __all__ = [
     "ReturnTerms",
     "Shipment",
     "StockLevel",
+    "TrackingRange",
     "User",
     "Variant",
 ]

@@ -26,10 +26,20 @@ from reverse.customers.models import Customer
 from reverse.extensions import db
 from reverse.jobs.outbox import enqueue
 from reverse.orders.models import Order, OrderLine
-from reverse.policy.engine import Outcome, combine, judge_line, terms_for, today_in_japan
+from reverse.policy.engine import (
+    LineVerdict,
+    Outcome,
+    combine,
+    judge_line,
+    terms_for,
+    today_in_japan,
+)
 from reverse.portal.models import PortalDraft
 from reverse.rmas.constants import (
+    PHOTO_REQUIRED_REASONS,
+    REASONS,
     TERMINAL_STATUSES,
+    AttachmentKind,
     ProofStatus,
     PurchasePlace,
     ReturnMethod,
@@ -37,7 +47,7 @@ from reverse.rmas.constants import (
     RmaStatus,
     RmaType,
 )
-from reverse.rmas.models import Attachment, Rma, RmaAccessLink, RmaLine
+from reverse.rmas.models import Attachment, EventKind, Rma, RmaAccessLink, RmaEvent, RmaLine
 from reverse.rmas.operations import LineData, RmaData, create_rma
 
 #: where the customer bought it → the channel whose policy applies
@@ -399,6 +409,9 @@ def submit_draft(
     ):
         attachment.rma = rma
         attachment.draft_id = None
+    # Moved before the draft goes: deleting it would otherwise null draft_id on rows that
+    # do not point at the case yet.
+    db.session.flush()
     if outcome.auto_approve and not needs_proof and rma_type != RmaType.REPAIR:
         rma.transition(RmaStatus.APPROVED, Actor.system("policy"))
         rma.transition(RmaStatus.AWAITING_ITEM, Actor.system("policy"))
@@ -448,3 +461,530 @@ def request_access_link(number: str, contact: str) -> bool:
 
 #: a customer may cancel until the item is on its way
 CUSTOMER_CANCELLABLE = frozenset({RmaStatus.SUBMITTED, RmaStatus.APPROVED, RmaStatus.AWAITING_ITEM})
+
+
+# -- the steps of the form ---------------------------------------------------------------------
+
+#: the pages of the form, in order; the step indicator counts them ("2 / 6")
+STEPS = ("start", "purchase", "items", "method", "contact", "review")
+#: how to send or bring the item, by request type
+METHODS: dict[RmaType, tuple[ReturnMethod, ...]] = {
+    RmaType.RETURN: (
+        ReturnMethod.PREPAID_LABEL,
+        ReturnMethod.CARRIAGE_FORWARD,
+        ReturnMethod.STORE_DROP_OFF,
+        ReturnMethod.PICKUP,
+    ),
+    RmaType.EXCHANGE: (
+        ReturnMethod.PREPAID_LABEL,
+        ReturnMethod.CARRIAGE_FORWARD,
+        ReturnMethod.STORE_DROP_OFF,
+        ReturnMethod.PICKUP,
+    ),
+    RmaType.REPAIR: (ReturnMethod.CARRIAGE_FORWARD, ReturnMethod.STORE_DROP_OFF),
+}
+#: methods where a carrier comes to, or a label is made out from, the customer's address
+ADDRESS_METHODS = frozenset({ReturnMethod.PREPAID_LABEL, ReturnMethod.PICKUP})
+MAX_PHOTOS_PER_LINE = 5
+#: photos a customer may add to a case after submitting it
+MAX_PHOTOS_PER_RMA = 20
+MAX_DECLARED_PRICE_YEN = 10_000_000
+
+_EMPTY_PURCHASE: dict[str, Any] = {
+    "order_id": None,
+    "retailer": "",
+    "purchase_date": None,
+    "price_yen": None,
+    "lines": [],
+}
+
+
+def _blank_line(**values: Any) -> dict[str, Any]:
+    return {
+        "order_line_id": None,
+        "variant_id": None,
+        "description": "",
+        "quantity": 1,
+        "reason": "",
+        "comment": "",
+        "wanted_variant_id": None,
+        "symptom": "",
+    } | values
+
+
+def start_draft(
+    draft: PortalDraft | None, rma_type: RmaType, place: PurchasePlace
+) -> tuple[PortalDraft, str | None]:
+    """The first step: a new draft, or the visitor's draft started over.
+
+    Changing only the request type keeps the purchase and its items (their reasons, wanted
+    sizes and symptoms belong to the old type and are cleared); changing where it was bought
+    starts the purchase and items again. The contact details are kept either way. Returns the
+    draft and, for a new one, the key the browser keeps."""
+    key = None
+    if draft is None:
+        draft, key = new_draft()
+    data = dict(draft.data)
+    same_place = data.get("place") == place.value
+    if not same_place:
+        data.update(_EMPTY_PURCHASE)
+        for attachment in draft_attachments(draft):
+            db.session.delete(attachment)
+    elif data.get("type") != rma_type.value:
+        data["lines"] = [
+            line
+            | {
+                "reason": line.get("reason") if line.get("reason") in REASONS[rma_type] else "",
+                "wanted_variant_id": (
+                    line.get("wanted_variant_id") if rma_type == RmaType.EXCHANGE else None
+                ),
+                "symptom": line.get("symptom", "") if rma_type == RmaType.REPAIR else "",
+            }
+            for line in data.get("lines", [])
+        ]
+    if data.get("type") != rma_type.value or not same_place:
+        data.update(method=None, drop_off_location_id=None)
+    data.update(type=rma_type.value, place=place.value)
+    data.setdefault("contact", {})
+    for name, value in _EMPTY_PURCHASE.items():
+        data.setdefault(name, value)
+    data.setdefault("method", None)
+    data.setdefault("drop_off_location_id", None)
+    update_draft(draft, **data)
+    return draft, key
+
+
+def draft_order(draft: PortalDraft) -> Order | None:
+    order_id = draft.data.get("order_id")
+    return db.session.get(Order, order_id) if order_id else None
+
+
+@dataclass
+class OrderLineChoice:
+    """One line of a found order as the customer sees it: how many are left, may they ask."""
+
+    order_line: OrderLine
+    quantity_left: int
+    verdict: LineVerdict
+
+    @property
+    def selectable(self) -> bool:
+        return self.quantity_left > 0 and self.verdict.eligible
+
+
+def order_line_choices(data: dict[str, Any], order: Order) -> list[OrderLineChoice]:
+    """Every line of the order with what is left of it and the policy's verdict for one unit."""
+    already = requested_quantities(order)
+    choices = []
+    for line in order.lines:
+        probe = {**data, "order_id": order.id, "lines": [_blank_line(order_line_id=line.id)]}
+        choices.append(
+            OrderLineChoice(
+                order_line=line,
+                quantity_left=max(0, line.quantity - already.get(line.id, 0)),
+                verdict=assess(probe).lines[0],
+            )
+        )
+    return choices
+
+
+def use_order(draft: PortalDraft, order: Order) -> None:
+    """The customer found their order: a different order than before starts the items again."""
+    if draft.data.get("order_id") != order.id:
+        for attachment in draft_attachments(draft):
+            db.session.delete(attachment)
+        update_draft(draft, **_EMPTY_PURCHASE | {"order_id": order.id})
+
+
+def forget_order(draft: PortalDraft) -> None:
+    for attachment in draft_attachments(draft):
+        db.session.delete(attachment)
+    update_draft(draft, **_EMPTY_PURCHASE)
+
+
+def choose_order_lines(draft: PortalDraft, quantities: dict[int, int]) -> None:
+    """The order lines (id → quantity) to send back; details given earlier are kept."""
+    order = draft_order(draft)
+    if order is None:
+        raise PortalError(_l("Please find your order first."))
+    known = {line.id: line for line in order.lines}
+    previous = {
+        line.get("order_line_id"): (i, line) for i, line in enumerate(draft.data.get("lines", []))
+    }
+    lines, moves = [], {}
+    for line_id, quantity in quantities.items():
+        order_line = known.get(line_id)
+        if order_line is None:
+            raise PortalError(_l("This item is not part of your order."))
+        old_index, old = previous.get(line_id, (None, {}))
+        if old_index is not None:
+            moves[old_index] = len(lines)
+        lines.append(
+            _blank_line(**old)
+            | {"order_line_id": line_id, "variant_id": order_line.variant_id, "quantity": quantity}
+        )
+    _renumber_attachments(draft, moves)
+    update_draft(draft, lines=lines)
+
+
+def declare_purchase(
+    draft: PortalDraft, retailer: str, purchase_date: date | None, price_yen: int | None
+) -> None:
+    """A purchase Reverse does not know about (department store, another shop), as declared."""
+    update_draft(
+        draft,
+        order_id=None,
+        retailer=retailer.strip(),
+        purchase_date=purchase_date.isoformat() if purchase_date else None,
+        price_yen=price_yen,
+    )
+
+
+def counter_retailers() -> list[Location]:
+    """One department-store counter per retailer, for the "where did you buy it" list."""
+    seen, counters = set(), []
+    for location in db.session.scalars(
+        sa.select(Location)
+        .where(Location.active, Location.kind == LocationKind.DEPARTMENT_STORE_COUNTER)
+        .order_by(Location.id)
+    ):
+        if location.retailer and location.retailer not in seen:
+            seen.add(location.retailer)
+            counters.append(location)
+    return counters
+
+
+def proof_required(place: PurchasePlace) -> bool:
+    """Must the customer show a receipt or warranty card for a purchase made there?"""
+    if place in OWN_PLACES or place in (PurchasePlace.GIFT, PurchasePlace.UNKNOWN):
+        return False
+    return terms_for(channel_for(place), None, None).proof_required
+
+
+# -- items -------------------------------------------------------------------------------------
+
+
+def add_draft_line(
+    draft: PortalDraft, *, variant: Variant | None = None, description: str = ""
+) -> int:
+    """An item of a purchase without an order, found in the catalogue or described in words.
+    Returns its position."""
+    if variant is None and not description.strip():
+        raise PortalError(_l("Please choose an item or describe it."))
+    lines = list(draft.data.get("lines", []))
+    lines.append(
+        _blank_line(variant_id=variant.id if variant else None, description=description.strip())
+    )
+    update_draft(draft, lines=lines)
+    return len(lines) - 1
+
+
+def remove_draft_line(draft: PortalDraft, index: int) -> None:
+    lines = list(draft.data.get("lines", []))
+    if not 0 <= index < len(lines):
+        return
+    del lines[index]
+    for attachment in draft_attachments(draft):
+        if attachment.line_no == index:
+            db.session.delete(attachment)
+    _renumber_attachments(draft, {i: i - 1 for i in range(index + 1, len(lines) + 1)}, keep=True)
+    update_draft(draft, lines=lines)
+
+
+def _renumber_attachments(draft: PortalDraft, moves: dict[int, int], keep: bool = False) -> None:
+    """Photos follow their line to its new position; photos of lines that went are dropped
+    (unless `keep`: then only the moved ones change)."""
+    for attachment in draft_attachments(draft):
+        if attachment.line_no is None:
+            continue
+        if attachment.line_no in moves:
+            attachment.line_no = moves[attachment.line_no]
+        elif not keep:
+            db.session.delete(attachment)
+    db.session.flush()
+
+
+@dataclass
+class ExchangeOption:
+    variant: Variant
+    available: int
+
+    @property
+    def in_stock(self) -> bool:
+        return self.available > 0
+
+
+def exchange_options(variant: Variant) -> list[ExchangeOption]:
+    """The other sizes and colours of the same product, with what we can promise of each."""
+    others = [v for v in variant.product.variants if v.id != variant.id]
+    stock = available_stock([v.id for v in others])
+    return [ExchangeOption(v, stock.get(v.id, 0)) for v in others]
+
+
+def set_line_details(
+    draft: PortalDraft,
+    index: int,
+    *,
+    reason: str,
+    comment: str = "",
+    wanted_variant_id: int | None = None,
+    symptom: str = "",
+) -> None:
+    rma_type = RmaType(draft.data["type"])
+    if reason not in REASONS[rma_type]:
+        raise PortalError(_l("Please choose a reason from the list."))
+    lines = list(draft.data.get("lines", []))
+    line = dict(lines[index])
+    if wanted_variant_id is not None:
+        variant = db.session.get(Variant, line.get("variant_id") or 0)
+        options = {o.variant.id: o for o in exchange_options(variant)} if variant else {}
+        option = options.get(wanted_variant_id)
+        if option is None or not option.in_stock:
+            raise PortalError(_l("This size or colour is out of stock. Please choose another."))
+    line.update(
+        reason=reason,
+        comment=comment.strip(),
+        wanted_variant_id=wanted_variant_id if rma_type == RmaType.EXCHANGE else None,
+        symptom=symptom.strip() if rma_type == RmaType.REPAIR else "",
+    )
+    lines[index] = line
+    update_draft(draft, lines=lines)
+
+
+def jan_from_photo(path: Any) -> str | None:
+    """The JAN (EAN-13) printed on a product tag in this photo, if one can be read."""
+    import zxingcpp
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image.load()
+        results = zxingcpp.read_barcodes(image.convert("RGB"))
+    for result in results:
+        text = result.text.strip()
+        if len(text) == 12 and text.isdigit():  # UPC-A is an EAN-13 with a leading zero
+            text = "0" + text
+        if is_valid_jan(text):
+            return text
+    return None
+
+
+# -- photos ------------------------------------------------------------------------------------
+
+
+def draft_attachments(draft: PortalDraft) -> list[Attachment]:
+    return list(
+        db.session.scalars(
+            sa.select(Attachment).where(Attachment.draft_id == draft.id).order_by(Attachment.id)
+        )
+    )
+
+
+def attach_to_draft(
+    draft: PortalDraft,
+    image: Any,
+    kind: AttachmentKind,
+    line_no: int | None = None,
+    *,
+    replace: bool = False,
+) -> Attachment:
+    """Hang a stored photo (core.uploads.StoredImage) on the draft; `replace` drops the
+    earlier photo of this kind and line (one receipt, one tag)."""
+    if replace:
+        for old in draft_attachments(draft):
+            if old.kind == kind and old.line_no == line_no:
+                db.session.delete(old)
+    elif kind == AttachmentKind.PHOTO and line_no is not None:
+        taken = sum(
+            1
+            for a in draft_attachments(draft)
+            if a.kind == AttachmentKind.PHOTO and a.line_no == line_no
+        )
+        if taken >= MAX_PHOTOS_PER_LINE:
+            raise PortalError(_l("Up to %(n)d photos per item, please.", n=MAX_PHOTOS_PER_LINE))
+    attachment = Attachment(draft_id=draft.id, line_no=line_no, kind=kind, **_stored(image))
+    db.session.add(attachment)
+    db.session.flush()
+    return attachment
+
+
+def _stored(image: Any) -> dict[str, Any]:
+    return {
+        "stored_name": image.name,
+        "content_type": image.content_type,
+        "size_bytes": image.size,
+        "width": image.width,
+        "height": image.height,
+    }
+
+
+def draft_attachment(draft: PortalDraft, attachment_id: int) -> Attachment | None:
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.draft_id != draft.id:
+        return None
+    return attachment
+
+
+def remove_draft_attachment(draft: PortalDraft, attachment_id: int) -> None:
+    attachment = draft_attachment(draft, attachment_id)
+    if attachment is not None:
+        db.session.delete(attachment)
+        db.session.flush()
+
+
+# -- method and contact ------------------------------------------------------------------------
+
+
+def set_method(draft: PortalDraft, method: ReturnMethod, location_id: int | None) -> None:
+    rma_type = RmaType(draft.data["type"])
+    if method not in METHODS[rma_type]:
+        raise PortalError(_l("Please choose one of the ways offered."))
+    if method == ReturnMethod.STORE_DROP_OFF:
+        if location_id not in {loc.id for loc in drop_off_locations()}:
+            raise PortalError(_l("Please choose a store from the list."))
+    else:
+        location_id = None
+    update_draft(draft, method=method.value, drop_off_location_id=location_id)
+
+
+def address_required(data: dict[str, Any]) -> bool:
+    method = data.get("method")
+    return bool(method) and ReturnMethod(method) in ADDRESS_METHODS
+
+
+def set_contact(draft: PortalDraft, contact: dict[str, Any]) -> None:
+    """Contact details, already normalised by the form (email, E.164 phone, 〒123-4567)."""
+    if not contact.get("email") and not contact.get("phone"):
+        raise PortalError(_l("Please give an email address or a phone number."))
+    update_draft(draft, contact={**draft.data.get("contact", {}), **contact})
+
+
+def contact_defaults(draft: PortalDraft) -> dict[str, Any]:
+    """What the contact page starts with: what was typed before, else the order's customer."""
+    contact = dict(draft.data.get("contact") or {})
+    order = draft_order(draft)
+    if not contact.get("name") and order is not None and order.customer is not None:
+        customer = order.customer
+        contact.update(
+            name=customer.name,
+            name_kana=customer.name_kana,
+            email=customer.email or "",
+            phone=customer.phone or "",
+        )
+    return contact
+
+
+def missing_step(draft: PortalDraft) -> str | None:
+    """The first step of the form that still needs something, or None when all is there."""
+    data = draft.data
+    if not data.get("type") or not data.get("place"):
+        return "start"
+    place = PurchasePlace(data["place"])
+    lines = data.get("lines", [])
+    attachments = draft_attachments(draft)
+    if place in OWN_PLACES:
+        if not data.get("order_id") or not lines:
+            return "purchase"
+    elif place in (PurchasePlace.DEPARTMENT_STORE, PurchasePlace.OTHER_RETAILER):
+        if not data.get("retailer") or not data.get("purchase_date"):
+            return "purchase"
+        if proof_required(place) and not any(a.kind == AttachmentKind.RECEIPT for a in attachments):
+            return "purchase"
+    if not lines or not all(line_complete(data, i, attachments) for i in range(len(lines))):
+        return "items"
+    method = data.get("method")
+    if not method or (
+        method == ReturnMethod.STORE_DROP_OFF and not data.get("drop_off_location_id")
+    ):
+        return "method"
+    contact = data.get("contact") or {}
+    if not contact.get("name") or not (contact.get("email") or contact.get("phone")):
+        return "contact"
+    if address_required(data) and not all(
+        contact.get(k) for k in ("postal_code", "prefecture", "city", "street")
+    ):
+        return "contact"
+    return None
+
+
+def line_complete(data: dict[str, Any], index: int, attachments: list[Attachment]) -> bool:
+    line = data["lines"][index]
+    rma_type = RmaType(data["type"])
+    if line.get("reason") not in REASONS[rma_type]:
+        return False
+    if (
+        rma_type == RmaType.EXCHANGE
+        and line.get("variant_id")
+        and not line.get("wanted_variant_id")
+    ):
+        return False
+    if rma_type == RmaType.REPAIR and not line.get("symptom"):
+        return False
+    if line["reason"] in PHOTO_REQUIRED_REASONS:
+        return any(a.kind == AttachmentKind.PHOTO and a.line_no == index for a in attachments)
+    return True
+
+
+# -- after submitting: what the customer may still do ------------------------------------------
+
+
+def cancel_by_customer(rma: Rma, actor: Actor) -> RmaEvent | None:
+    """The customer withdraws their request, while the item is not yet on its way."""
+    from reverse.rmas.operations import get_rma_for_update, move_rma
+
+    rma = get_rma_for_update(rma.id)
+    if rma.status == RmaStatus.CANCELLED:
+        return None
+    if rma.status not in CUSTOMER_CANCELLABLE:
+        raise PortalError(
+            _l("This request can no longer be cancelled here. Please send us a message.")
+        )
+    return move_rma(rma, RmaStatus.CANCELLED, actor)
+
+
+def add_customer_message(rma: Rma, text: str, actor: Actor) -> RmaEvent:
+    """A message from the customer, on the case's timeline (they see it on the status page)."""
+    text = text.strip()
+    if not text:
+        raise PortalError(_l("Please write a message."))
+    event = rma._record(EventKind.MESSAGE, None, None, actor, note=text, public=True)
+    db.session.flush()
+    return event
+
+
+def add_customer_photos(rma: Rma, images: list[Any], actor: Actor) -> list[Attachment]:
+    """Photos the customer adds after submitting (core.uploads.StoredImage each)."""
+    if not images:
+        return []
+    existing = sum(1 for a in rma.attachments if a.added_by == "customer")
+    if existing + len(images) > MAX_PHOTOS_PER_RMA:
+        raise PortalError(_l("Up to %(n)d photos per request, please.", n=MAX_PHOTOS_PER_RMA))
+    added = []
+    for image in images:
+        attachment = Attachment(
+            rma=rma, kind=AttachmentKind.PHOTO, added_by="customer", **_stored(image)
+        )
+        db.session.add(attachment)
+        added.append(attachment)
+    db.session.flush()
+    rma._record(
+        EventKind.NOTE,
+        None,
+        None,
+        actor,
+        public=False,
+        data={"attachment_ids": [a.id for a in added]},
+    )
+    db.session.flush()
+    return added
+
+
+def customer_photos(rma: Rma) -> list[Attachment]:
+    return [a for a in rma.attachments if a.added_by == "customer"]
+
+
+def rma_photo(rma: Rma, attachment_id: int) -> Attachment | None:
+    """A photo the customer added to this case (never another case's, never a staff one)."""
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.rma_id != rma.id or attachment.added_by != "customer":
+        return None
+    return attachment

@@ -69,7 +69,8 @@ def test_the_window_counts_from_delivery_and_ends_on_its_last_day(web):
         delivered_on=date(2026, 11, 1),
     )
     last_day = judge_line(today=date(2026, 12, 1), **common)
-    assert last_day.eligible and last_day.window_ends == date(2026, 12, 1)
+    assert last_day.eligible
+    assert last_day.window_ends == date(2026, 12, 1)
     too_late = judge_line(today=date(2026, 12, 2), **common)
     assert not too_late.eligible
     assert "2026-12-01" in str(too_late.problems[0])
