@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, request, url_for
 from flask_babel import get_locale
 
+from reverse.core.barcodes import code128_svg, qr_svg
 from reverse.core.money import format_yen
 from reverse.core.normalise import phone_display
 
@@ -46,3 +47,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["phone"] = phone_display
     app.jinja_env.globals["locale_code"] = locale_code
     app.jinja_env.globals["url_with"] = url_with
+    app.jinja_env.globals["code128_svg"] = code128_svg
+    app.jinja_env.globals["qr_svg"] = qr_svg

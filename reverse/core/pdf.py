@@ -1,0 +1,131 @@
+"""The one PDF helper: a Jinja template from templates/ rendered to PDF bytes by WeasyPrint.
+
+Templates may load files from the app's static folder (`/static/...`) and `data:` URLs;
+every other resource — `file://`, the network, a path out of the static folder — is refused
+and the render fails with `PdfResourceRefused`, so a PDF never reads the server's files or
+depends on (or leaks to) another host.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from weasyprint import CSS, HTML
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+from werkzeug.security import safe_join
+
+#: Root-relative links (`/static/css/pdf.css`) resolve against this origin. The `.invalid`
+#: top-level domain never resolves (RFC 2606), and the fetcher never goes to the network:
+#: it only maps this origin's static path onto the static folder.
+BASE_URL = "https://reverse.invalid/"
+
+#: The print stylesheet every PDF gets (page size, fonts, shared parts), under static/.
+PRINT_CSS = "css/pdf.css"
+
+_CONTENT_TYPES = {
+    ".css": "text/css",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+    ".gif": "image/gif",
+    ".woff2": "font/woff2",
+    ".woff": "font/woff",
+    ".otf": "font/otf",
+    ".ttf": "font/ttf",
+}
+
+# The parsed print stylesheet by path, with the mtime it was parsed at: a parsed CSS is
+# read-only and the same for every request and language; parsing it per render is wasted work.
+_css_cache: dict[str, tuple[int, CSS]] = {}
+_css_lock = threading.Lock()
+
+
+class PdfResourceRefused(RuntimeError):
+    """A template referenced a resource outside the static folder, or a missing one."""
+
+
+class StaticOnlyFetcher(URLFetcher):
+    """Serves files under `static_folder` for `BASE_URL/static/...` and `data:` URLs;
+    refuses everything else."""
+
+    def __init__(self, static_folder: str, static_url_path: str = "/static") -> None:
+        # fail_on_errors: a refused or missing resource stops the render instead of being
+        # left out with a log line.
+        super().__init__(fail_on_errors=True, allowed_protocols=("data",))
+        self.static_folder = Path(static_folder).resolve()
+        self.prefix = BASE_URL.rstrip("/") + static_url_path.rstrip("/") + "/"
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        if url.startswith("data:"):
+            return super().fetch(url, headers)
+        return URLFetcherResponse(url, body=self.read_static(url), headers=self._headers(url))
+
+    def static_path(self, url: str) -> Path:
+        """The file a static URL stands for; PdfResourceRefused for anything else."""
+        if not url.startswith(self.prefix):
+            raise PdfResourceRefused(f"PDF resources must come from the static folder: {url}")
+        parts = urlsplit(url)
+        if parts.query or parts.fragment:
+            raise PdfResourceRefused(f"PDF resource URLs take no query or fragment: {url}")
+        relative = unquote(url[len(self.prefix) :])
+        joined = safe_join(str(self.static_folder), relative)
+        if joined is None:
+            raise PdfResourceRefused(f"PDF resource outside the static folder: {url}")
+        path = Path(joined).resolve()
+        # A symlink in the static folder must not lead out of it either.
+        if not path.is_relative_to(self.static_folder) or not path.is_file():
+            raise PdfResourceRefused(f"PDF resource not found in the static folder: {url}")
+        return path
+
+    def read_static(self, url: str) -> bytes:
+        return self.static_path(url).read_bytes()
+
+    def _headers(self, url: str) -> dict[str, str]:
+        suffix = Path(urlsplit(url).path).suffix.lower()
+        return {"Content-Type": _CONTENT_TYPES.get(suffix, "application/octet-stream")}
+
+
+def render_pdf(template_name: str, **context: Any) -> bytes:
+    """Render `template_name` with `context` and return the PDF.
+
+    Needs an app context. When the context has a `locale` ("ja" / "en"), the template is
+    rendered in that language — jobs print in the customer's language, not the worker's.
+    Raises PdfResourceRefused when the template references a resource it may not load.
+    """
+    locale = context.get("locale")
+    if locale:
+        with force_locale(locale):
+            html = render_template(template_name, **context)
+    else:
+        html = render_template(template_name, **context)
+    fetcher = StaticOnlyFetcher(current_app.static_folder or "", current_app.static_url_path)
+    document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher, media_type="print")
+    try:
+        return document.write_pdf(stylesheets=[print_stylesheet(fetcher)])
+    except FatalURLFetchingError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, PdfResourceRefused):
+            raise PdfResourceRefused(str(cause)) from cause
+        raise PdfResourceRefused(str(exc)) from cause
+
+
+def print_stylesheet(fetcher: StaticOnlyFetcher) -> CSS:
+    """The shared print stylesheet, parsed once per version of the file (an edited file is
+    parsed again and replaces the old entry)."""
+    url = fetcher.prefix + PRINT_CSS
+    path = fetcher.static_path(url)
+    mtime = path.stat().st_mtime_ns
+    with _css_lock:
+        cached = _css_cache.get(str(path))
+        if cached is not None and cached[0] == mtime:
+            return cached[1]
+        css = CSS(string=path.read_text(encoding="utf-8"), base_url=url, url_fetcher=fetcher)
+        _css_cache[str(path)] = (mtime, css)
+    return css
