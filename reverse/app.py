@@ -73,11 +73,13 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from reverse.auth.views import bp as auth_bp
     from reverse.portal.views import bp as portal_bp
+    from reverse.shipping.views import bp as shipping_bp
     from reverse.staff.views import bp as staff_bp
 
     app.register_blueprint(portal_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(shipping_bp)
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -103,9 +105,11 @@ def register_commands(app: Flask) -> None:
     from reverse.auth.cli import users_group
     from reverse.demo.cli import demo_group
     from reverse.jobs.cli import outbox_group, serve_command, worker_command
+    from reverse.shipping.cli import shipping_group
 
     app.cli.add_command(users_group)
     app.cli.add_command(demo_group)
     app.cli.add_command(outbox_group)
     app.cli.add_command(worker_command)
     app.cli.add_command(serve_command)
+    app.cli.add_command(shipping_group)

@@ -8,7 +8,7 @@ from reverse.orders.models import Order, OrderLine
 from reverse.policy.models import PolicyRule, ReturnTerms
 from reverse.portal.models import PortalDraft
 from reverse.rmas.models import Attachment, Rma, RmaAccessLink, RmaEvent, RmaLine
-from reverse.shipping.models import CarrierAccount, Shipment, TrackingRange
+from reverse.shipping.models import CarrierAccount, Shipment, TrackingEvent, TrackingRange
 
 __all__ = [
     "Attachment",
@@ -30,6 +30,7 @@ __all__ = [
     "ReturnTerms",
     "Shipment",
     "StockLevel",
+    "TrackingEvent",
     "TrackingRange",
     "User",
     "Variant",

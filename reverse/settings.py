@@ -44,6 +44,10 @@ class DefaultConfig:
     OUTBOX_MAX_ATTEMPTS = 5
     RELAY_INTERVAL = 5.0
     STAFF_PAGE_SIZE = 50
+    #: shared secret of the carriers' tracking webhook (HMAC-SHA256); empty: webhook off
+    TRACKING_WEBHOOK_SECRET = ""
+    #: a return label unused this many days expires the case
+    LABEL_EXPIRY_DAYS = 14
     BABEL_DEFAULT_LOCALE = "ja"
     BABEL_DEFAULT_TIMEZONE = "Asia/Tokyo"
     LANGUAGES = ("ja", "en")

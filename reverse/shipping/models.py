@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,6 +12,9 @@ from reverse.catalog.models import Location
 from reverse.core.db import TimestampMixin, UTCDateTime, enum_type, utcnow
 from reverse.extensions import db
 from reverse.shipping.constants import Carrier, Direction, Payment, ShipmentStatus
+
+if TYPE_CHECKING:
+    from reverse.rmas.models import Rma
 
 
 class Shipment(TimestampMixin, db.Model):
@@ -44,6 +48,7 @@ class Shipment(TimestampMixin, db.Model):
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    rma: Mapped[Rma | None] = relationship("Rma")
     from_location: Mapped[Location | None] = relationship(foreign_keys=[from_location_id])
     to_location: Mapped[Location | None] = relationship(foreign_keys=[to_location_id])
 
@@ -95,3 +100,24 @@ class TrackingRange(db.Model):
     @property
     def remaining(self) -> int:
         return self.last_body + 1 - self.next_body
+
+
+class TrackingEvent(db.Model):
+    """What a carrier reported about a parcel. The same report twice is one row."""
+
+    __tablename__ = "tracking_events"
+    __table_args__ = (sa.UniqueConstraint("shipment_id", "status", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(sa.ForeignKey("shipments.id"), index=True)
+    #: normalised: in_transit, delivered (the carrier's own wording is in `description`)
+    status: Mapped[ShipmentStatus] = mapped_column(enum_type(ShipmentStatus))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: the carrier's depot or place name ("羽田クロノゲート")
+    place: Mapped[str] = mapped_column(sa.String(120), default="")
+    description: Mapped[str] = mapped_column(sa.String(200), default="")
+    #: webhook or csv
+    source: Mapped[str] = mapped_column(sa.String(20))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    shipment: Mapped[Shipment] = relationship()
