@@ -9,6 +9,7 @@ depends on (or leaks to) another host.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -16,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 from flask import current_app, render_template
 from flask_babel import force_locale
 from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 from werkzeug.security import safe_join
 
@@ -45,6 +47,11 @@ _CONTENT_TYPES = {
 # read-only and the same for every request and language; parsing it per render is wasted work.
 _css_cache: dict[str, tuple[int, CSS]] = {}
 _css_lock = threading.Lock()
+
+# Per thread: one font configuration for every render (a fresh one per render means loading
+# and shaping the fonts cold each time, which costs a Japanese page more than its layout),
+# and the extra stylesheets parsed with it (their @font-face rules are registered in it).
+_local = threading.local()
 
 
 class PdfResourceRefused(RuntimeError):
@@ -92,11 +99,13 @@ class StaticOnlyFetcher(URLFetcher):
         return {"Content-Type": _CONTENT_TYPES.get(suffix, "application/octet-stream")}
 
 
-def render_pdf(template_name: str, **context: Any) -> bytes:
+def render_pdf(template_name: str, *, stylesheets: Sequence[str] = (), **context: Any) -> bytes:
     """Render `template_name` with `context` and return the PDF.
 
     Needs an app context. When the context has a `locale` ("ja" / "en"), the template is
     rendered in that language — jobs print in the customer's language, not the worker's.
+    `stylesheets` are more files under static/ ("css/label.css") applied after the print
+    stylesheet, parsed once per file version instead of on every render as a `<link>` would be.
     Raises PdfResourceRefused when the template references a resource it may not load.
     """
     locale = context.get("locale")
@@ -108,7 +117,10 @@ def render_pdf(template_name: str, **context: Any) -> bytes:
     fetcher = StaticOnlyFetcher(current_app.static_folder or "", current_app.static_url_path)
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher, media_type="print")
     try:
-        return document.write_pdf(stylesheets=[print_stylesheet(fetcher)])
+        font_config = _font_config()
+        sheets = [print_stylesheet(fetcher)]
+        sheets += [_extra_stylesheet(fetcher, font_config, name) for name in stylesheets]
+        return document.write_pdf(stylesheets=sheets, font_config=font_config)
     except FatalURLFetchingError as exc:
         cause = exc.__cause__
         if isinstance(cause, PdfResourceRefused):
@@ -128,4 +140,31 @@ def print_stylesheet(fetcher: StaticOnlyFetcher) -> CSS:
             return cached[1]
         css = CSS(string=path.read_text(encoding="utf-8"), base_url=url, url_fetcher=fetcher)
         _css_cache[str(path)] = (mtime, css)
+    return css
+
+
+def _font_config() -> FontConfiguration:
+    font_config = getattr(_local, "font_config", None)
+    if font_config is None:
+        font_config = _local.font_config = FontConfiguration()
+        _local.stylesheets = {}
+    return font_config
+
+
+def _extra_stylesheet(fetcher: StaticOnlyFetcher, font_config: FontConfiguration, name: str) -> CSS:
+    """A static stylesheet, parsed once per thread and version of the file."""
+    url = fetcher.prefix + name
+    path = fetcher.static_path(url)
+    mtime = path.stat().st_mtime_ns
+    cache: dict[str, tuple[int, CSS]] = _local.stylesheets
+    cached = cache.get(str(path))
+    if cached is not None and cached[0] == mtime:
+        return cached[1]
+    css = CSS(
+        string=path.read_text(encoding="utf-8"),
+        base_url=url,
+        url_fetcher=fetcher,
+        font_config=font_config,
+    )
+    cache[str(path)] = (mtime, css)
     return css

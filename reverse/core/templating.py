@@ -41,9 +41,20 @@ def url_with(**changes: Any) -> str:
     return url_for(request.endpoint or "portal.home", **(request.view_args or {}), **args)
 
 
+def note_text(event: Any) -> str:
+    """An event's note in the reader's language when it is a system message stored as its
+    msgid (see core.i18n.N_); a person's own words as they wrote them."""
+    from flask_babel import gettext
+
+    if (event.data or {}).get("i18n"):
+        return gettext(event.note)
+    return event.note
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = local_datetime
     app.jinja_env.filters["yen"] = yen
+    app.jinja_env.filters["note_text"] = note_text
     app.jinja_env.filters["phone"] = phone_display
     app.jinja_env.globals["locale_code"] = locale_code
     app.jinja_env.globals["url_with"] = url_with

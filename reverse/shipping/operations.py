@@ -5,10 +5,17 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from reverse.catalog.models import Location
+from reverse.core.actors import Actor
 from reverse.core.codes import tracking_check_digit
 from reverse.core.errors import DomainError
+from reverse.core.normalise import phone_display
 from reverse.extensions import db
-from reverse.shipping.models import CarrierAccount, TrackingRange
+from reverse.jobs.outbox import enqueue
+from reverse.rmas.models import Rma
+from reverse.shipping.constants import Carrier, Direction, Payment, ShipmentStatus
+from reverse.shipping.labels import LabelData, Party
+from reverse.shipping.models import CarrierAccount, Shipment, TrackingRange
 
 BODY_DIGITS = 11
 
@@ -89,4 +96,165 @@ def allocate_tracking_number(account: CarrierAccount) -> str:
     raise RangeExhausted(
         _l("No tracking numbers are left for this carrier account. Add a new range."),
         account=account.id,
+    )
+
+
+# -- shipments and their labels ----------------------------------------------------------------
+
+#: return methods for which we issue the customer a label (prepaid) or the driver brings one
+LABELLED_METHODS = frozenset({"prepaid_label", "pickup"})
+
+
+def carrier_account_for(location: Location, carrier: Carrier | None = None) -> CarrierAccount:
+    stmt = sa.select(CarrierAccount).where(
+        CarrierAccount.location_id == location.id, CarrierAccount.active
+    )
+    if carrier is not None:
+        stmt = stmt.where(CarrierAccount.carrier == carrier)
+    account = db.session.scalars(stmt.order_by(CarrierAccount.id)).first()
+    if account is None:
+        raise NoCarrierAccount(
+            _l(
+                "%(location)s has no carrier account. An admin must add one.",
+                location=location.code,
+            ),
+            location=location.code,
+        )
+    return account
+
+
+class NoCarrierAccount(DomainError):
+    status = 409
+    code = "no_carrier_account"
+
+
+def _item_name(rma: Rma) -> str:
+    kinds = {"return": "返品", "exchange": "交換", "repair": "修理"}
+    return f"衣類・雑貨（{kinds[rma.type.value]} {rma.display_number}）"
+
+
+def create_shipment(
+    rma: Rma | None,
+    direction: Direction,
+    *,
+    account: CarrierAccount,
+    payment: Payment,
+    from_location: Location | None = None,
+    to_location: Location | None = None,
+    item_name: str = "",
+) -> Shipment:
+    """A parcel with its tracking number, and the job that renders its label."""
+    shipment = Shipment(
+        rma_id=rma.id if rma else None,
+        direction=direction,
+        carrier=account.carrier,
+        payment=payment,
+        account_id=account.id,
+        tracking_number=allocate_tracking_number(account),
+        from_location_id=from_location.id if from_location else None,
+        to_location_id=to_location.id if to_location else None,
+        item_name=item_name or (_item_name(rma) if rma else ""),
+    )
+    db.session.add(shipment)
+    db.session.flush()
+    enqueue("reverse.shipping.tasks:render_shipment_label", shipment.id, queue="labels")
+    return shipment
+
+
+def prepare_for_sending(rma: Rma) -> Shipment | None:
+    """When a case waits for its item and the customer chose a label or a pickup, issue the
+    return label to the centre (once)."""
+    if rma.return_method is None or rma.return_method.value not in LABELLED_METHODS:
+        return None
+    if rma.location is None:
+        return None
+    existing = db.session.scalar(
+        sa.select(Shipment).where(
+            Shipment.rma_id == rma.id,
+            Shipment.direction == Direction.TO_CENTRE,
+            Shipment.status.not_in([ShipmentStatus.CANCELLED, ShipmentStatus.EXPIRED]),
+        )
+    )
+    if existing is not None:
+        return existing
+    try:
+        return create_shipment(
+            rma,
+            Direction.TO_CENTRE,
+            account=carrier_account_for(rma.location),
+            payment=Payment.RECEIVER_PAYS,  # the brand pays: the slip is printed 着払い
+            to_location=rma.location,
+        )
+    except (NoCarrierAccount, RangeExhausted) as exc:
+        # The case goes on; staff see why no label was issued and can reprint one later.
+        rma.add_note(Actor.system("labels"), str(exc.message), public=False)
+        return None
+
+
+def ship_to_customer(rma: Rma, from_location: Location, carrier: Carrier | None = None) -> Shipment:
+    """An outbound parcel: an exchange replacement or a repaired item going home."""
+    return create_shipment(
+        rma,
+        Direction.TO_CUSTOMER,
+        account=carrier_account_for(from_location, carrier),
+        payment=Payment.SENDER_PAYS,
+        from_location=from_location,
+    )
+
+
+def transfer(
+    rma: Rma | None, from_location: Location, to_location: Location, carrier: Carrier | None = None
+) -> Shipment:
+    """A parcel between a store and a centre, on the sending location's account."""
+    return create_shipment(
+        rma,
+        Direction.TRANSFER,
+        account=carrier_account_for(from_location, carrier),
+        payment=Payment.SENDER_PAYS,
+        from_location=from_location,
+        to_location=to_location,
+    )
+
+
+def _location_party(location: Location) -> Party:
+    return Party(
+        name=location.name_ja,
+        honorific="御中",
+        postal_code=location.postal_code,
+        address_lines=tuple(location.address_lines[1:]),
+        phone=location.phone,
+    )
+
+
+def _customer_party(rma: Rma) -> Party:
+    lines = rma.ship_address_lines
+    return Party(
+        name=rma.ship_name or rma.customer.name,
+        honorific="様",
+        postal_code=rma.ship_postal_code,
+        address_lines=tuple(lines[1:]),
+        phone=phone_display(rma.customer.phone),
+    )
+
+
+def label_data(shipment: Shipment) -> LabelData:
+    """What the slip says, from the shipment, its case and its locations."""
+    rma = shipment.rma
+    customer = _customer_party(rma) if rma else None
+    origin = _location_party(shipment.from_location) if shipment.from_location else customer
+    target = _location_party(shipment.to_location) if shipment.to_location else customer
+    if origin is None or target is None:
+        raise DomainError(_l("This parcel has no sender or no recipient address."))
+    account = db.session.get(CarrierAccount, shipment.account_id) if shipment.account_id else None
+    return LabelData(
+        carrier=shipment.carrier.value,
+        tracking_number=shipment.tracking_number or "",
+        payment=shipment.payment.value,
+        to=target,
+        sender=origin,
+        item_name=shipment.item_name,
+        rma_number=rma.number if rma else None,
+        rma_display=rma.display_number if rma else None,
+        shipper_code=account.customer_code if account else "",
+        ship_date=None,
     )

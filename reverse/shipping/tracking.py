@@ -20,6 +20,7 @@ from reverse.core.actors import Actor, ActorKind, EventChannel
 from reverse.core.codes import is_valid_tracking_number
 from reverse.core.db import lock_query, utcnow
 from reverse.core.errors import DomainError
+from reverse.core.i18n import N_
 from reverse.core.normalise import digits_and_dashes, nfkc
 from reverse.extensions import db
 from reverse.rmas.constants import RmaStatus
@@ -150,9 +151,11 @@ def _move_case(shipment: Shipment, status: ShipmentStatus) -> None:
         if rma.status in (RmaStatus.AWAITING_ITEM, RmaStatus.ACCEPTED):
             move_rma(rma, RmaStatus.IN_TRANSIT, actor)
         if status == ShipmentStatus.DELIVERED:
-            rma.add_note(actor, str(_l("The parcel was delivered to our centre.")), public=True)
+            rma.add_note(
+                actor, N_("The parcel was delivered to our centre."), public=True, msgid=True
+            )
     elif status == ShipmentStatus.DELIVERED:
-        rma.add_note(actor, str(_l("The parcel was delivered to you.")), public=True)
+        rma.add_note(actor, N_("The parcel was delivered to you."), public=True, msgid=True)
 
 
 # -- signed webhooks ---------------------------------------------------------------------------

@@ -1,0 +1,41 @@
+"""Label rendering: a job per shipment, safe to run again."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import current_app
+
+from reverse.extensions import db
+from reverse.shipping.constants import ShipmentStatus
+from reverse.shipping.labels import render_label
+from reverse.shipping.models import Shipment
+from reverse.shipping.operations import label_data
+
+
+def label_folder() -> Path:
+    return Path(current_app.instance_path) / "labels"
+
+
+def label_file(shipment: Shipment) -> Path:
+    return label_folder() / f"{shipment.id}-{shipment.tracking_number}.pdf"
+
+
+def render_shipment_label(shipment_id: int) -> None:
+    """Render the label once. The file name is fixed by the shipment and written by rename,
+    so a job killed half-way and run again leaves exactly one whole label."""
+    shipment = db.session.get(Shipment, shipment_id)
+    if shipment is None:
+        return
+    path = label_file(shipment)
+    if shipment.label_path and path.exists():
+        return
+    pdf = render_label(label_data(shipment))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_bytes(pdf)
+    tmp.replace(path)
+    shipment.label_path = str(path.relative_to(current_app.instance_path))
+    if shipment.status == ShipmentStatus.CREATED:
+        shipment.status = ShipmentStatus.LABEL_READY
