@@ -34,8 +34,11 @@ def create_app(config: dict[str, Any] | type | None = None) -> Flask:
 
 def select_locale() -> str:
     """The visitor's choice from the switcher; Japanese otherwise (and outside requests,
-    where jobs choose the customer's language with `force_locale`)."""
+    where jobs choose the customer's language with `force_locale`). The JSON API speaks
+    English."""
     if has_request_context():
+        if request.path.startswith("/api/"):
+            return "en"  # other systems read the API's messages; they get one language
         lang = session.get("lang")
         if lang in ("ja", "en"):
             return lang

@@ -8,7 +8,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -49,6 +50,9 @@ from reverse.rmas.constants import (
 )
 from reverse.rmas.models import Attachment, EventKind, Rma, RmaAccessLink, RmaEvent, RmaLine
 from reverse.rmas.operations import LineData, RmaData, create_rma
+
+if TYPE_CHECKING:
+    from reverse.core.uploads import StoredImage
 
 #: where the customer bought it → the channel whose policy applies
 PLACE_CHANNELS = {
@@ -415,6 +419,10 @@ def submit_draft(
     if outcome.auto_approve and not needs_proof and rma_type != RmaType.REPAIR:
         rma.transition(RmaStatus.APPROVED, Actor.system("policy"))
         rma.transition(RmaStatus.AWAITING_ITEM, Actor.system("policy"))
+        db.session.flush()
+        from reverse.shipping.operations import prepare_for_sending
+
+        prepare_for_sending(rma)
     db.session.delete(draft)
     db.session.flush()
     return rma, token
@@ -488,15 +496,10 @@ ADDRESS_METHODS = frozenset({ReturnMethod.PREPAID_LABEL, ReturnMethod.PICKUP})
 MAX_PHOTOS_PER_LINE = 5
 #: photos a customer may add to a case after submitting it
 MAX_PHOTOS_PER_RMA = 20
-MAX_DECLARED_PRICE_YEN = 10_000_000
 
-_EMPTY_PURCHASE: dict[str, Any] = {
-    "order_id": None,
-    "retailer": "",
-    "purchase_date": None,
-    "price_yen": None,
-    "lines": [],
-}
+
+def _empty_purchase() -> dict[str, Any]:
+    return {"order_id": None, "retailer": "", "purchase_date": None, "price_yen": None, "lines": []}
 
 
 def _blank_line(**values: Any) -> dict[str, Any]:
@@ -527,7 +530,7 @@ def start_draft(
     data = dict(draft.data)
     same_place = data.get("place") == place.value
     if not same_place:
-        data.update(_EMPTY_PURCHASE)
+        data.update(_empty_purchase())
         for attachment in draft_attachments(draft):
             db.session.delete(attachment)
     elif data.get("type") != rma_type.value:
@@ -546,7 +549,7 @@ def start_draft(
         data.update(method=None, drop_off_location_id=None)
     data.update(type=rma_type.value, place=place.value)
     data.setdefault("contact", {})
-    for name, value in _EMPTY_PURCHASE.items():
+    for name, value in _empty_purchase().items():
         data.setdefault(name, value)
     data.setdefault("method", None)
     data.setdefault("drop_off_location_id", None)
@@ -593,13 +596,13 @@ def use_order(draft: PortalDraft, order: Order) -> None:
     if draft.data.get("order_id") != order.id:
         for attachment in draft_attachments(draft):
             db.session.delete(attachment)
-        update_draft(draft, **_EMPTY_PURCHASE | {"order_id": order.id})
+        update_draft(draft, **_empty_purchase() | {"order_id": order.id})
 
 
 def forget_order(draft: PortalDraft) -> None:
     for attachment in draft_attachments(draft):
         db.session.delete(attachment)
-    update_draft(draft, **_EMPTY_PURCHASE)
+    update_draft(draft, **_empty_purchase())
 
 
 def choose_order_lines(draft: PortalDraft, quantities: dict[int, int]) -> None:
@@ -652,6 +655,11 @@ def counter_retailers() -> list[Location]:
             seen.add(location.retailer)
             counters.append(location)
     return counters
+
+
+def type_offered(place: PurchasePlace, rma_type: RmaType) -> bool:
+    """Is this kind of request offered at all for purchases made there (before any item)?"""
+    return rma_type.value in terms_for(channel_for(place), None, None).allowed_types
 
 
 def proof_required(place: PurchasePlace) -> bool:
@@ -751,7 +759,7 @@ def set_line_details(
     update_draft(draft, lines=lines)
 
 
-def jan_from_photo(path: Any) -> str | None:
+def jan_from_photo(path: Path) -> str | None:
     """The JAN (EAN-13) printed on a product tag in this photo, if one can be read."""
     import zxingcpp
     from PIL import Image
@@ -781,13 +789,13 @@ def draft_attachments(draft: PortalDraft) -> list[Attachment]:
 
 def attach_to_draft(
     draft: PortalDraft,
-    image: Any,
+    image: StoredImage,
     kind: AttachmentKind,
     line_no: int | None = None,
     *,
     replace: bool = False,
 ) -> Attachment:
-    """Hang a stored photo (core.uploads.StoredImage) on the draft; `replace` drops the
+    """Hang a stored photo on the draft; `replace` drops the
     earlier photo of this kind and line (one receipt, one tag)."""
     if replace:
         for old in draft_attachments(draft):
@@ -807,7 +815,7 @@ def attach_to_draft(
     return attachment
 
 
-def _stored(image: Any) -> dict[str, Any]:
+def _stored(image: StoredImage) -> dict[str, Any]:
     return {
         "stored_name": image.name,
         "content_type": image.content_type,
@@ -911,12 +919,12 @@ def line_complete(data: dict[str, Any], index: int, attachments: list[Attachment
     rma_type = RmaType(data["type"])
     if line.get("reason") not in REASONS[rma_type]:
         return False
-    if (
-        rma_type == RmaType.EXCHANGE
-        and line.get("variant_id")
-        and not line.get("wanted_variant_id")
-    ):
-        return False
+    if rma_type == RmaType.EXCHANGE and not line.get("wanted_variant_id"):
+        # Something else must be chosen when something else is in stock; otherwise we
+        # contact the customer about the exchange.
+        variant = db.session.get(Variant, line["variant_id"]) if line.get("variant_id") else None
+        if variant is not None and any(o.in_stock for o in exchange_options(variant)):
+            return False
     if rma_type == RmaType.REPAIR and not line.get("symptom"):
         return False
     if line["reason"] in PHOTO_REQUIRED_REASONS:
@@ -951,8 +959,8 @@ def add_customer_message(rma: Rma, text: str, actor: Actor) -> RmaEvent:
     return event
 
 
-def add_customer_photos(rma: Rma, images: list[Any], actor: Actor) -> list[Attachment]:
-    """Photos the customer adds after submitting (core.uploads.StoredImage each)."""
+def add_customer_photos(rma: Rma, images: list[StoredImage], actor: Actor) -> list[Attachment]:
+    """Photos the customer adds after submitting; staff see when on the timeline."""
     if not images:
         return []
     existing = sum(1 for a in rma.attachments if a.added_by == "customer")

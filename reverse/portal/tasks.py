@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reverse.core.db import utcnow
+from reverse.core.i18n import N_
 from reverse.extensions import db
 from reverse.rmas.models import Rma
 from reverse.rmas.tasks import mail_customer
@@ -16,6 +17,6 @@ def send_access_link(rma_id: int) -> None:
     mail_customer(
         rma,
         f"rma-{rma.id}-link-{utcnow():%Y%m%d%H%M%S%f}",
-        "Your link to request %(number)s",
+        N_("Your link to request %(number)s"),
         "mail/access_link.txt",
     )

@@ -185,8 +185,13 @@ class Rma(TimestampMixin, db.Model):
             EventKind.STATUS_CHANGED, source, to, actor, note=note, public=public, data=data
         )
 
-    def add_note(self, actor: Actor, note: str, *, public: bool = False) -> RmaEvent:
-        return self._record(EventKind.NOTE, None, None, actor, note=note, public=public)
+    def add_note(
+        self, actor: Actor, note: str, *, public: bool = False, msgid: bool = False
+    ) -> RmaEvent:
+        """A note on the timeline; `msgid` when `note` is a system message marked with N_,
+        translated for each reader when shown."""
+        data = {"i18n": True} if msgid else None
+        return self._record(EventKind.NOTE, None, None, actor, note=note, public=public, data=data)
 
     def _record(
         self,

@@ -14,13 +14,22 @@ from reverse.catalog.models import Channel, Location
 from reverse.core.actors import Actor
 from reverse.core.codes import new_rma_number
 from reverse.core.db import lock_query
-from reverse.core.errors import ConcurrentChange
+from reverse.core.errors import ConcurrentChange, DomainError, IllegalTransition
 from reverse.customers.models import Customer
 from reverse.extensions import db
 from reverse.jobs.outbox import enqueue
 from reverse.orders.models import Order
-from reverse.rmas.constants import ReturnMethod, RmaSource, RmaStatus, RmaType
-from reverse.rmas.models import Rma, RmaAccessLink, RmaEvent, RmaLine
+from reverse.rmas.constants import (
+    PROOF_STATUS_LABELS,
+    STATUS_LABELS,
+    ProofStatus,
+    ReturnMethod,
+    RmaSource,
+    RmaStatus,
+    RmaType,
+    moves_for,
+)
+from reverse.rmas.models import EventKind, Rma, RmaAccessLink, RmaEvent, RmaLine
 
 
 @dataclass
@@ -108,6 +117,10 @@ def move_rma(rma: Rma, to: RmaStatus, actor: Actor, *, note: str = "") -> RmaEve
                 _l("Someone else changed this request at the same moment. Please try again.")
             ) from exc
         enqueue("reverse.rmas.tasks:rma_status_changed", rma.id, event.id, queue="notifications")
+        if to == RmaStatus.AWAITING_ITEM:
+            from reverse.shipping.operations import prepare_for_sending
+
+            prepare_for_sending(rma)
     return event
 
 
@@ -124,3 +137,104 @@ def rma_by_token(token: str) -> Rma | None:
             .where(RmaAccessLink.token_hash == digest)
         )
     return rma
+
+
+# -- staff decisions and messages --------------------------------------------------------------
+
+
+class ProofAlreadyDecided(ConcurrentChange):
+    """The proof of purchase was decided (differently) by someone else, or needs no check."""
+
+    code = "proof_already_decided"
+
+
+def _proof_moves(rma: Rma, accepted: bool) -> list[RmaStatus]:
+    """The statuses a proof decision moves the case through, from where it stands now."""
+    if not accepted:
+        return [RmaStatus.REJECTED]
+    if rma.type == RmaType.REPAIR:
+        wanted = [RmaStatus.AWAITING_ITEM]
+    else:
+        wanted = [RmaStatus.APPROVED, RmaStatus.AWAITING_ITEM]
+    # A case already further along (approved by hand, or a repair taken in at a counter)
+    # only takes the steps still ahead of it.
+    moves, status = [], rma.status
+    for target in wanted:
+        if target in moves_for(rma.type).get(status, frozenset()):
+            moves.append(target)
+            status = target
+    return moves
+
+
+def verify_proof(rma: Rma, accepted: bool, reason: str, actor: Actor) -> None:
+    """Accept or reject a declared purchase's receipt and move the case on.
+
+    Accepted: returns and exchanges are approved and wait for the item, repairs wait for the
+    item. Rejected: the case is rejected with `reason`, which the customer reads on their page
+    and in the mail. Only a pending proof is decided: the same decision again changes nothing,
+    a different one (someone else decided first) raises ProofAlreadyDecided.
+    """
+    rma = get_rma_for_update(rma.id)
+    decided = ProofStatus.ACCEPTED if accepted else ProofStatus.REJECTED
+    if rma.proof_status == decided:
+        return
+    if rma.proof_status != ProofStatus.PENDING:
+        raise ProofAlreadyDecided(
+            _l(
+                "The proof of purchase of this request was already decided: "
+                "“%(status)s”. Nothing was changed.",
+                status=PROOF_STATUS_LABELS[rma.proof_status],
+            )
+        )
+    reason = reason.strip()
+    if not accepted and not reason:
+        raise DomainError(_l("Give the reason the customer will read."))
+    moves = _proof_moves(rma, accepted)
+    if not accepted and RmaStatus.REJECTED not in moves_for(rma.type).get(rma.status, ()):
+        raise IllegalTransition(
+            _l(
+                "A request in “%(status)s” cannot be rejected any more.",
+                status=STATUS_LABELS[rma.status],
+            )
+        )
+    rma.proof_status = decided
+    rma.decision_reason = reason
+    # Staff-only record of the decision and who made it, whatever the status does (the
+    # aggregate's own recorder: the model offers no public method for a NOTE with data).
+    rma._record(
+        EventKind.NOTE,
+        None,
+        None,
+        actor,
+        note=reason,
+        public=False,
+        data={"proof_status": decided.value},
+    )
+    # Intermediate steps quietly; the last one through move_rma, so the customer gets one mail
+    # about where the case now stands (with the reason when rejected).
+    for target in moves[:-1]:
+        rma.transition(target, actor)
+    db.session.flush()
+    if moves:
+        move_rma(rma, moves[-1], actor, note=reason if not accepted else "")
+
+
+def add_staff_message(rma: Rma, text: str, actor: Actor) -> RmaEvent:
+    """A message to the customer, shown on their status page."""
+    text = text.strip()
+    if not text:
+        raise DomainError(_l("Write a message first."))
+    # The model has add_note for NOTE events only; a MESSAGE goes through its recorder.
+    event = rma._record(EventKind.MESSAGE, None, None, actor, note=text, public=True)
+    db.session.flush()
+    return event
+
+
+def add_internal_note(rma: Rma, text: str, actor: Actor) -> RmaEvent:
+    """A note for staff only; the customer never sees it."""
+    text = text.strip()
+    if not text:
+        raise DomainError(_l("Write a note first."))
+    event = rma.add_note(actor, text, public=False)
+    db.session.flush()
+    return event

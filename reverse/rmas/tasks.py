@@ -6,6 +6,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from reverse.core.i18n import N_
 from reverse.core.templating import local_datetime
 from reverse.extensions import db
 from reverse.notifications.mail import build_message, send
@@ -51,7 +52,7 @@ def rma_created(rma_id: int) -> None:
     mail_customer(
         rma,
         f"rma-{rma.id}-created",
-        "We received your request %(number)s",
+        N_("We received your request %(number)s"),
         "mail/rma_created.txt",
     )
 
@@ -64,7 +65,7 @@ def rma_status_changed(rma_id: int, event_id: int) -> None:
     mail_customer(
         rma,
         f"rma-{rma.id}-event-{event.id}",
-        "Update on your request %(number)s",
+        N_("Update on your request %(number)s"),
         "mail/rma_status_changed.txt",
         event=event,
         event_text=CUSTOMER_STATUS_TEXT[event.to_status],

@@ -23,7 +23,7 @@ from reverse.jobs.runner import run_outbox_job
 from reverse.rmas.constants import RmaType
 from reverse.rmas.models import Rma
 from reverse.rmas.operations import RmaData, create_rma
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, read_mails
 
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
 
@@ -36,7 +36,8 @@ def mailbox(app) -> Path:
 
 
 def mails(folder: Path) -> list[str]:
-    return sorted(p.read_text() for p in folder.glob("*.eml")) if folder.exists() else []
+    """Each mail as "To: … / Subject: … / body", decoded."""
+    return [f"To: {to}\nSubject: {subject}\n\n{body}" for to, subject, body in read_mails(folder)]
 
 
 def _open_rma(create_channel, create_customer) -> Rma:

@@ -9,6 +9,7 @@ from reverse.rmas.models import Rma
 
 
 def test_the_private_link_shows_the_case_in_plain_words(client, create_rma):
+    client.get("/lang/ja")
     rma = create_rma(RmaType.RETURN, RmaStatus.APPROVED)
     response = client.get(f"/r/{rma.token}")
     assert response.status_code == 200
@@ -38,7 +39,8 @@ def test_staff_only_notes_stay_off_the_customer_page(app, client, create_rma):
     assert "顧客は常連" not in page
 
 
-def test_the_front_page_is_japanese_with_an_english_switch(client):
+def test_the_front_page_is_japanese_with_an_english_switch(app):
+    client = app.test_client()
     japanese = client.get("/")
     assert japanese.status_code == 200
     assert 'lang="ja"' in japanese.text
