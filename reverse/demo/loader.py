@@ -7,12 +7,13 @@ time; the functions here only add and flush, and the `flask demo load` command c
 from __future__ import annotations
 
 import bisect
+import io
 import math
 import random
 import secrets
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,7 +22,7 @@ from reverse.auth.constants import Role
 from reverse.auth.models import User
 from reverse.auth.operations import create_user
 from reverse.catalog.constants import Category, ChannelCode, LocationKind, WindowStart
-from reverse.catalog.models import Channel, Location, Product, Variant
+from reverse.catalog.models import Channel, Location, Product, StockLevel, Variant
 from reverse.core.actors import Actor
 from reverse.core.codes import jan_check_digit, new_rma_number
 from reverse.core.db import utcnow
@@ -31,9 +32,13 @@ from reverse.core.normalise import phone as normalise_phone
 from reverse.customers.models import Customer
 from reverse.extensions import db
 from reverse.orders.models import Order, OrderLine
+from reverse.policy.models import PolicyRule, ReturnTerms
 from reverse.rmas.constants import (
     INITIAL_STATUSES,
     TERMINAL_STATUSES,
+    AttachmentKind,
+    ProofStatus,
+    PurchasePlace,
     ReturnMethod,
     RmaSource,
     RmaStatus,
@@ -41,8 +46,11 @@ from reverse.rmas.constants import (
     moves_for,
     statuses_for,
 )
-from reverse.rmas.models import Rma, RmaEvent, RmaLine
+from reverse.rmas.models import Attachment, EventKind, Rma, RmaEvent, RmaLine
 from reverse.rmas.policies import staff_actor
+from reverse.shipping.constants import Carrier
+from reverse.shipping.models import CarrierAccount
+from reverse.shipping.operations import add_range
 
 DEMO_PASSWORD = "reverse-demo-2026"  # noqa: S105 - published on purpose: the demo's own logins
 DEFAULT_SEED = 2026
@@ -848,9 +856,19 @@ def load_demo(seed: int = DEFAULT_SEED) -> DemoSummary:
     orders = build_orders(rng, end, channels, locations, products, customers)
     rmas = _RmaBuilder(rng, end, channels, locations, users, products, customers, orders).build()
     _date_customers(rng, end, customers, orders, rmas)
+    # Later additions draw from generators of their own, so the data above stays what the
+    # seed always gave.
+    _complete_rmas(rmas)
+    rmas += build_verification_queue(
+        random.Random(f"{seed}-queue"), channels, locations, products, customers
+    )
+    stock = build_stock(random.Random(f"{seed}-stock"), products, locations)
+    create_return_terms()
+    create_policy_rules()
+    create_carrier_accounts(locations)
 
     # Bulk adds in dependency order; each flush is a few executemany batches, not a row each.
-    for group in (products, customers, orders, rmas):
+    for group in (products, customers, orders, rmas, stock):
         db.session.add_all(group)
         db.session.flush()
     return DemoSummary(
@@ -859,6 +877,31 @@ def load_demo(seed: int = DEFAULT_SEED) -> DemoSummary:
             (u.email, u.role.value, u.location.code if u.location else "") for u in users.values()
         ],
     )
+
+
+#: (location code, carrier, customer code, first and last 11-digit body of the issued range)
+DEMO_CARRIER_ACCOUNTS = (
+    ("RC-CHIBA", Carrier.YAMATO, "047100001001", "40012000000", "40012099999"),
+    ("RC-CHIBA", Carrier.SAGAWA, "360012345", "31004000000", "31004049999"),
+    ("REPAIR-SAITAMA", Carrier.YAMATO, "048200002001", "40013000000", "40013099999"),
+    ("ST-SHIBUYA", Carrier.YAMATO, "033300003001", "40014000000", "40014009999"),
+    ("ST-UMEDA", Carrier.JAPAN_POST, "0640001", "52001000000", "52001009999"),
+    ("ST-SAKAE", Carrier.SAGAWA, "520034567", "31005000000", "31005009999"),
+)
+
+
+def create_carrier_accounts(locations: dict[str, Location]) -> None:
+    """Carrier contracts with the number ranges the carriers issued (made-up ranges)."""
+    for code, carrier, customer_code, first, last in DEMO_CARRIER_ACCOUNTS:
+        account = CarrierAccount(
+            location=locations[code],
+            carrier=carrier,
+            customer_code=customer_code,
+            name=f"{locations[code].name_ja} {carrier.value}",
+        )
+        db.session.add(account)
+        db.session.flush()
+        add_range(account, first, last)
 
 
 def create_channels() -> dict[ChannelCode, Channel]:
@@ -1669,9 +1712,399 @@ def _counts() -> dict[str, int]:
         Rma,
         RmaLine,
         RmaEvent,
+        StockLevel,
+        PolicyRule,
+        CarrierAccount,
         User,
     )
     return {
         m.__tablename__: db.session.scalar(sa.select(sa.func.count()).select_from(m)) or 0
         for m in models
     }
+
+
+# --- stock, the return policy, and receipts waiting to be checked --------------------------------
+
+#: where sellable stock is kept (department-store counters are stocked from the stores)
+_STOCK_SITES = ("RC-CHIBA", *STORE_CODES)
+
+
+def build_stock(
+    rng: random.Random, products: list[Product], locations: dict[str, Location]
+) -> list[StockLevel]:
+    """Most variants on hand at the returns centre and the stores; the odd size sold out
+    everywhere (what an exchange for it cannot be promised from)."""
+    levels = []
+    for product in products:
+        for variant in product.variants:
+            if rng.random() < 0.12:
+                continue  # sold out everywhere
+            for code in _STOCK_SITES:
+                centre = code == "RC-CHIBA"
+                on_hand = rng.choice((0, 2, 4, 6, 9, 12, 18)) if centre else rng.randrange(0, 5)
+                reserved = min(on_hand, rng.choice((0, 0, 0, 1)))
+                levels.append(
+                    StockLevel(
+                        variant=variant,
+                        location=locations[code],
+                        on_hand=on_hand,
+                        reserved=reserved,
+                    )
+                )
+    return levels
+
+
+RETURN_TERMS_JA = """\
+返品・交換・修理について（返品特約）
+
+1. 公式オンラインストアでのご購入
+・商品到着日から30日以内にお申し込みください。未着用・未洗濯で、タグが付いた状態の商品に限ります。
+・セール品・アウトレット品は返品・交換をお受けできません（不良品を除きます）。
+・靴は、商品到着日から14日以内のお申し込みに限ります。室内での試し履きのみの状態でお願いいたします。
+・返品の送料990円（税込）は返金額から差し引きます。商品の不良・破損・誤配送の場合は当社が負担します。
+・返金は、返品商品が返品センターに到着してから14日以内に、ご購入時のお支払い方法で行います。
+・サイズ・カラーの交換は無料です（在庫がある場合に限ります）。
+
+2. 直営店でのご購入
+・お買い上げ日から30日以内に、レシートをお持ちのうえ店舗または本ページからお申し込みください。
+
+3. 百貨店でのご購入
+・交換・修理のみお受けします。レシートまたは保証書の写真をお送りください。確認後にお手続きを進めます。
+・返品（返金）はお買い上げの百貨店の規定に従います。
+
+4. 修理
+・お買い上げから1年以内の製造上の不具合は無料で修理いたします。それ以外は、お見積もりをご承認いただいてから修理します。
+
+5. 返品をお受けできない商品
+・ご着用・洗濯後の商品、お客様の責任による汚れ・破損がある商品、肌着・靴下など衛生上の理由で返品不可と表示した商品。
+
+本特約の定めがない事項は、特定商取引法その他の法令に従います。"""
+
+RETURN_TERMS_EN = "\n".join(
+    (
+        "Returns, exchanges and repairs (our return terms)",
+        "",
+        "1. Bought from our online store",
+        "- Please request a return within 30 days of delivery. Items must be unworn, "
+        "unwashed and have their tags attached.",
+        "- Sale and outlet items are final sale and cannot be returned or exchanged "
+        "(unless defective).",
+        "- Shoes: within 14 days of delivery, tried on indoors only.",
+        "- A return shipping fee of ¥990 (tax included) is deducted from your refund. We "
+        "pay the shipping when the item is defective, damaged or not what you ordered.",
+        "- We refund to your original payment method within 14 days of receiving the item"
+        " at our returns centre.",
+        "- Exchanges for another size or colour are free (while stock lasts).",
+        "",
+        "2. Bought in our stores",
+        "- Within 30 days of purchase, with your receipt, at any of our stores or on this site.",
+        "",
+        "3. Bought at a department store counter",
+        "- We offer exchanges and repairs. Please send a photo of the receipt or the "
+        "warranty card; we go ahead once we have checked it.",
+        "- Refunds follow the rules of the department store where you bought the item.",
+        "",
+        "4. Repairs",
+        "- Manufacturing defects within one year of purchase are repaired free of charge."
+        " Other repairs start once you approve our quote.",
+        "",
+        "5. Items we cannot take back",
+        "- Items that have been worn or washed, that are stained or damaged through use, "
+        "and underwear, socks and other items marked as non-returnable for hygiene "
+        "reasons.",
+        "",
+        "Anything these terms do not cover follows the Act on Specified Commercial "
+        "Transactions and other Japanese law.",
+    )
+)
+
+
+def create_return_terms() -> None:
+    for locale, body in (("ja", RETURN_TERMS_JA), ("en", RETURN_TERMS_EN)):
+        if db.session.get(ReturnTerms, locale) is None:
+            db.session.add(ReturnTerms(locale=locale, body=body, updated_by="管理 花子"))
+
+
+def create_policy_rules() -> list[PolicyRule]:
+    """The rules the terms above describe, and one switched off to show what that looks like."""
+    if db.session.scalar(sa.select(sa.func.count()).select_from(PolicyRule)):
+        return []
+    rules = [
+        PolicyRule(
+            channel_code=ChannelCode.WEB,
+            return_shipping_fee_yen=990,
+            restocking_fee_percent=0,
+            auto_approve=True,
+            note="返送料990円（当社都合を除く）・自動承認",
+        ),
+        PolicyRule(category=Category.SHOES, window_days=14, note="靴は14日以内"),
+        PolicyRule(
+            channel_code=ChannelCode.DEPARTMENT_STORE,
+            proof_required=True,
+            note="レシート・保証書の確認が必要",
+        ),
+        PolicyRule(
+            channel_code=ChannelCode.MARKETPLACE,
+            restocking_fee_percent=10,
+            active=False,
+            note="試験運用（停止中）",
+        ),
+    ]
+    db.session.add_all(rules)
+    return rules
+
+
+def _complete_rmas(rmas: list[Rma]) -> None:
+    """Where each case says the item was bought, and the state of its proof of purchase."""
+    places = {ChannelCode.WEB: PurchasePlace.WEB, ChannelCode.STORE: PurchasePlace.STORE}
+    for rma in rmas:
+        code = rma.channel.code
+        if rma.order is not None:
+            rma.purchase_place = places.get(code)
+            continue
+        if code == ChannelCode.DEPARTMENT_STORE:
+            rma.purchase_place = PurchasePlace.DEPARTMENT_STORE
+        else:
+            gift = rma.declared_retailer.startswith("頂き物")
+            rma.purchase_place = PurchasePlace.GIFT if gift else PurchasePlace.OTHER_RETAILER
+        # A receipt shown at a counter was checked there; the rest passed a person's check
+        # before they moved on (the queue's own cases are added below).
+        rma.proof_status = ProofStatus.ACCEPTED
+
+
+@dataclass(frozen=True)
+class _Waiting:
+    """A department-store purchase whose receipt waits for a person to check."""
+
+    counter: str
+    rma_type: RmaType
+    category: Category
+    bought_days_ago: int
+    filed_hours_ago: float
+    reason: str
+    words: str
+    evidence: tuple[str, ...]
+    method: ReturnMethod
+    address: tuple[str, str, str, str, str]
+
+
+_WAITING = (
+    _Waiting(
+        "DS-ISETAN-SHINJUKU",
+        RmaType.EXCHANGE,
+        Category.KNITWEAR,
+        6,
+        50,
+        "size_too_small",
+        "肩まわりがきつかったので、ワンサイズ上に交換したいです。",
+        ("receipt",),
+        ReturnMethod.PREPAID_LABEL,
+        ("164-0001", "東京都", "中野区", "中野5-12-3", "ハイツ中野 201"),
+    ),
+    _Waiting(
+        "DS-TAKASHIMAYA-NIHONBASHI",
+        RmaType.REPAIR,
+        Category.BAGS,
+        230,
+        30,
+        "defective",
+        "持ち手の付け根の縫い目がほつれてきました。",
+        ("warranty", "photo"),
+        ReturnMethod.PREPAID_LABEL,
+        ("231-0023", "神奈川県", "横浜市中区", "山下町1-5", ""),
+    ),
+    _Waiting(
+        "DS-HANKYU-UMEDA",
+        RmaType.EXCHANGE,
+        Category.TOPS,
+        9,
+        20,
+        "defective",
+        "届いた時点で袖口にほつれがありました。同じサイズで交換をお願いします。",
+        ("receipt", "photo"),
+        ReturnMethod.STORE_DROP_OFF,
+        ("530-0012", "大阪府", "大阪市北区", "芝田2-4-10", "梅田レジデンス 1105"),
+    ),
+    _Waiting(
+        "DS-DAIMARU-KYOTO",
+        RmaType.REPAIR,
+        Category.SHOES,
+        120,
+        6,
+        "defective",
+        "ソールの前の方が剥がれてきました。保証書は見つかりません。",
+        (),
+        ReturnMethod.CARRIAGE_FORWARD,
+        ("604-8005", "京都府", "京都市中京区", "恵比須町530", ""),
+    ),
+)
+
+
+def build_verification_queue(
+    rng: random.Random,
+    channels: dict[ChannelCode, Channel],
+    locations: dict[str, Location],
+    products: list[Product],
+    customers: list[Customer],
+) -> list[Rma]:
+    """A handful of declared department-store purchases waiting in the verification queue."""
+    now = utcnow()
+    numbers = set(db.session.scalars(sa.select(Rma.number)))
+    rmas = []
+    for spec in _WAITING:
+        counter = locations[spec.counter]
+        candidates = [
+            p
+            for p in products
+            if p.category == spec.category and (p.repairable or spec.rma_type != RmaType.REPAIR)
+        ]
+        variant = rng.choice(rng.choice(candidates).variants)
+        customer = rng.choice([c for c in customers if c.email and c.locale == "ja"])
+        filed = now - timedelta(hours=spec.filed_hours_ago)
+        bought = (filed - timedelta(days=spec.bought_days_ago)).astimezone(JST).date()
+        number = new_rma_number()
+        while number in numbers:
+            number = new_rma_number()
+        numbers.add(number)
+        repair = spec.rma_type == RmaType.REPAIR
+        line = RmaLine(variant=variant, quantity=1, reason=spec.reason)
+        if repair:
+            line.symptom = spec.words
+        else:
+            line.comment = spec.words
+            line.wanted_variant = _wanted(variant, spec.reason)
+        if spec.method == ReturnMethod.STORE_DROP_OFF:
+            site = counter
+        else:
+            site = locations["REPAIR-SAITAMA" if repair else "RC-CHIBA"]
+        channel = channels[ChannelCode.DEPARTMENT_STORE]
+        window = None if repair else bought + timedelta(days=channel.return_window_days)
+        postal, prefecture, city, street, building = spec.address
+        rma = Rma(
+            number=number,
+            access_token_hash=Rma.hash_token(secrets.token_urlsafe(32)),
+            type=spec.rma_type,
+            source=RmaSource.WEB,
+            channel=channel,
+            customer=customer,
+            location=site,
+            return_method=spec.method,
+            declared_retailer=counter.retailer,
+            declared_purchase_date=bought,
+            declared_price_yen=variant.price_yen,
+            purchase_place=PurchasePlace.DEPARTMENT_STORE,
+            proof_status=ProofStatus.PENDING,
+            ship_name=customer.name,
+            ship_postal_code=postal,
+            ship_prefecture=prefecture,
+            ship_city=city,
+            ship_street=street,
+            ship_building=building,
+            outcome={
+                "return_shipping_fee_yen": 0,
+                "restocking_fee_yen": 0,
+                "refund_estimate_yen": None,
+                "window_ends": [window.isoformat() if window else None],
+                "warranty": [repair and spec.bought_days_ago <= 365],
+                "proof_required": True,
+            },
+            refund_estimate_yen=None,
+        )
+        rma.lines.append(line)
+        event = rma.start(RmaStatus.SUBMITTED, Actor.customer())
+        event.created_at = rma.created_at = rma.updated_at = rma.status_changed_at = filed
+        _attach_pictures(rma, spec, counter, bought, variant, filed)
+        if not spec.evidence:
+            # No receipt to show: the customer asks what else will do.
+            message = rma._record(
+                EventKind.MESSAGE, None, None, Actor.customer(), note=_NO_RECEIPT_QUESTION
+            )
+            message.created_at = filed + timedelta(minutes=12)
+        rmas.append(rma)
+    return rmas
+
+
+def _wanted(variant: Variant, reason: str) -> Variant:
+    """The next size up for a size complaint, the same item for a defect."""
+    if reason != "size_too_small":
+        return variant
+    same_colour = [v for v in variant.product.variants if v.colour_en == variant.colour_en]
+    at = same_colour.index(variant)
+    return same_colour[min(at + 1, len(same_colour) - 1)]
+
+
+def _attach_pictures(
+    rma: Rma, spec: _Waiting, counter: Location, bought: date, variant: Variant, filed: datetime
+) -> None:
+    """Photos as the customer would have sent them, stored like real uploads. Skipped quietly
+    when uploads cannot be stored here (the queue still works, just without pictures)."""
+    try:
+        from reverse.core.uploads import UploadRejected, save_image
+    except ImportError:
+        return
+    from reverse.demo import pictures
+
+    angle = rng_angle(rma.number)
+    item = variant.product.name_ja
+    detail = f"{variant.colour_ja} / {variant.size}"
+    drawn = {
+        "receipt": lambda: (
+            AttachmentKind.RECEIPT,
+            pictures.receipt(
+                counter.retailer,
+                " ".join(counter.address_lines[:2]),
+                bought,
+                item,
+                detail,
+                variant.price_yen,
+                angle,
+            ),
+        ),
+        "warranty": lambda: (
+            AttachmentKind.RECEIPT,
+            pictures.warranty_card(counter.retailer, bought, item, angle),
+        ),
+        "photo": lambda: (
+            AttachmentKind.PHOTO,
+            pictures.item_photo(_SWATCHES.get(variant.colour_en, (90, 90, 90)), _FAULT, -angle),
+        ),
+    }
+    for key in spec.evidence:
+        kind, data = drawn[key]()
+        try:
+            stored = save_image(io.BytesIO(data))
+        except UploadRejected:
+            return
+        rma.attachments.append(
+            Attachment(
+                kind=kind,
+                line_no=None if kind == AttachmentKind.RECEIPT else 0,
+                stored_name=stored.name,
+                content_type=stored.content_type,
+                size_bytes=stored.size,
+                width=stored.width,
+                height=stored.height,
+                created_at=filed,
+            )
+        )
+
+
+_FAULT = "ここがほつれています"
+_NO_RECEIPT_QUESTION = (
+    "保証書が見つかりません。大丸京都店のクレジットカードの利用明細ならあります。"
+    "そちらの写真でもよいでしょうか？"
+)
+_SWATCHES = {
+    "Black": (40, 40, 42),
+    "Brown": (120, 80, 50),
+    "Camel": (176, 132, 84),
+    "Navy": (38, 52, 88),
+    "Ecru": (222, 214, 190),
+    "Olive": (96, 98, 60),
+    "White": (236, 236, 232),
+}
+
+
+def rng_angle(number: str) -> float:
+    """A small, stable tilt per case: photos are never taken quite straight."""
+    return (int(number[-3:]) % 9 - 4) * 0.9

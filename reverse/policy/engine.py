@@ -25,7 +25,8 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 STATUTORY_WINDOW_DAYS = 8
 DEFAULT_WARRANTY_DAYS = 365
 
-_SETTINGS = (
+#: the settings a rule may set; empty ones inherit
+RULE_SETTINGS = (
     "window_days",
     "window_start",
     "allowed_types",
@@ -111,13 +112,13 @@ def active_rules() -> list[PolicyRule]:
     return list(db.session.scalars(sa.select(PolicyRule).where(PolicyRule.active)))
 
 
-def terms_for(
+def matching_rules(
     channel: Channel,
     category: Category | None,
     reason: str | None,
     rules: list[PolicyRule] | None = None,
-) -> Terms:
-    terms = channel_terms(channel)
+) -> list[PolicyRule]:
+    """The active rules that apply, in the order they are applied (least specific first)."""
     matching = [
         r
         for r in (active_rules() if rules is None else rules)
@@ -126,9 +127,19 @@ def terms_for(
         and r.category in (None, category)
         and r.reason in (None, reason)
     ]
-    for rule in sorted(matching, key=lambda r: (r.specificity, r.id)):
+    return sorted(matching, key=lambda r: (r.specificity, r.id))
+
+
+def terms_for(
+    channel: Channel,
+    category: Category | None,
+    reason: str | None,
+    rules: list[PolicyRule] | None = None,
+) -> Terms:
+    terms = channel_terms(channel)
+    for rule in matching_rules(channel, category, reason, rules):
         changes = {
-            name: getattr(rule, name) for name in _SETTINGS if getattr(rule, name) is not None
+            name: getattr(rule, name) for name in RULE_SETTINGS if getattr(rule, name) is not None
         }
         if "allowed_types" in changes:
             changes["allowed_types"] = tuple(changes["allowed_types"])

@@ -1,4 +1,5 @@
-"""Staff pages: the RMA list with filters, an RMA with its timeline, the user list."""
+"""Staff pages: the RMA list with filters, an RMA with its timeline, messages and photos, the
+user list. The verification queue, call-centre filing and policy admin are nested blueprints."""
 
 from __future__ import annotations
 
@@ -13,55 +14,59 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
+    session,
     url_for,
 )
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from reverse.auth.constants import ROLE_LABELS, Role
+from reverse.auth.constants import Role
 from reverse.auth.models import User
 from reverse.auth.policies import staff_required
-from reverse.catalog.constants import CHANNEL_LABELS, LOCATION_KIND_LABELS, ChannelCode
+from reverse.catalog.constants import ChannelCode
 from reverse.catalog.models import Channel, Location
-from reverse.core.actors import ACTOR_KIND_LABELS, EVENT_CHANNEL_LABELS
 from reverse.core.codes import parse_rma_number
 from reverse.core.db import commit, utcnow
+from reverse.core.templating import locale_code
+from reverse.core.uploads import upload_path
 from reverse.extensions import db
-from reverse.rmas.constants import (
-    REASON_LABELS,
-    RETURN_METHOD_LABELS,
-    SOURCE_LABELS,
-    STATUS_LABELS,
-    STATUS_TONES,
-    TYPE_LABELS,
-    RmaStatus,
-    RmaType,
-)
-from reverse.rmas.models import Rma
-from reverse.rmas.operations import move_rma
+from reverse.policy.views import bp as policy_bp
+from reverse.rmas.constants import STATUS_LABELS, AttachmentKind, ProofStatus, RmaStatus, RmaType
+from reverse.rmas.models import Attachment, EventKind, Rma
+from reverse.rmas.operations import add_internal_note, add_staff_message, move_rma
 from reverse.rmas.policies import can_see, scope_rmas, staff_actor
-from reverse.staff.forms import RmaFilterForm, StatusChangeForm
+from reverse.staff.common import LABELS, pending_proof_count, visible_rma
+from reverse.staff.filing import FILED_KEY
+from reverse.staff.filing import bp as filing_bp
+from reverse.staff.forms import (
+    InternalNoteForm,
+    RmaFilterForm,
+    StaffMessageForm,
+    StatusChangeForm,
+    VerifyProofForm,
+)
+from reverse.staff.verification import bp as verification_bp
+from reverse.staff.verification import own_ids, verify_form
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
+bp.register_blueprint(verification_bp)
+bp.register_blueprint(filing_bp)
+bp.register_blueprint(policy_bp)
 
-LABELS = {
-    "status": STATUS_LABELS,
-    "tone": STATUS_TONES,
-    "type": TYPE_LABELS,
-    "channel": CHANNEL_LABELS,
-    "source": SOURCE_LABELS,
-    "method": RETURN_METHOD_LABELS,
-    "role": ROLE_LABELS,
-    "reason": REASON_LABELS,
-    "location_kind": LOCATION_KIND_LABELS,
-    "actor_kind": ACTOR_KIND_LABELS,
-    "event_channel": EVENT_CHANNEL_LABELS,
-}
+#: a photo is served as what it was stored as only when it is one of these
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 
 
 @bp.context_processor
 def labels():
     return {"labels": LABELS}
+
+
+@bp.app_context_processor
+def staff_nav():
+    """For the staff menu in base.html: counted only when the menu asks (support, admin)."""
+    return {"pending_verification_count": pending_proof_count}
 
 
 @bp.route("/")
@@ -80,8 +85,6 @@ def _location_choices(locale: str) -> list[tuple[str, str]]:
 @bp.route("/rmas")
 @staff_required()
 def rma_list():
-    from reverse.core.templating import locale_code
-
     form = RmaFilterForm(formdata=request.args)
     form.fill_choices(_location_choices(locale_code()))
     stmt = scope_rmas(sa.select(Rma), current_user)
@@ -132,37 +135,74 @@ def _apply_filters(stmt, form: RmaFilterForm):
     return stmt
 
 
-def _visible_rma(number: str) -> Rma:
-    canonical = parse_rma_number(number)
-    rma = db.session.scalar(sa.select(Rma).where(Rma.number == canonical)) if canonical else None
-    # Someone else's case looks exactly like a missing one: no hint that it exists.
-    if rma is None or not can_see(current_user, rma):
-        abort(404)
-    return rma
-
-
 def _status_form(rma: Rma, formdata=None) -> StatusChangeForm:
     form = StatusChangeForm(formdata=formdata)
-    form.to_status.choices = [(s.value, STATUS_LABELS[s]) for s in rma.next_statuses()]
+    # No status is preselected: a move is always a deliberate choice.
+    form.to_status.choices = [
+        ("", _l("Choose…")),
+        *[(s.value, STATUS_LABELS[s]) for s in rma.next_statuses()],
+    ]
     if formdata is None:
         form.version.data = str(rma.version_id)
     return form
 
 
+def detail_page(
+    rma: Rma,
+    *,
+    form: StatusChangeForm | None = None,
+    verify: VerifyProofForm | None = None,
+    message: StaffMessageForm | None = None,
+    note: InternalNoteForm | None = None,
+    status: int = 200,
+):
+    """The case page; the form that failed comes in with its errors, the others fresh."""
+    if verify is None and _may_verify(rma):
+        verify = verify_form(rma, origin="detail")
+    elif verify is not None:
+        own_ids(verify, rma)
+    filed = session.get(FILED_KEY)
+    if filed and filed.get("number") == rma.number:
+        # The private link of a case just filed by phone: shown once, then forgotten.
+        session.pop(FILED_KEY)
+    else:
+        filed = None
+    return (
+        render_template(
+            "staff/rma_detail.html",
+            rma=rma,
+            form=form or _status_form(rma),
+            verify_form=verify if _may_verify(rma) else None,
+            message_form=message or StaffMessageForm(formdata=None, prefix="message"),
+            note_form=note or InternalNoteForm(formdata=None, prefix="note"),
+            messages=[e for e in rma.events if e.kind == EventKind.MESSAGE],
+            receipts=[a for a in rma.attachments if a.kind == AttachmentKind.RECEIPT],
+            photos=[a for a in rma.attachments if a.kind != AttachmentKind.RECEIPT],
+            filed=filed,
+        ),
+        status,
+    )
+
+
+def _may_verify(rma: Rma) -> bool:
+    return rma.proof_status == ProofStatus.PENDING and current_user.has_role(
+        Role.ADMIN, Role.SUPPORT
+    )
+
+
 @bp.route("/rmas/<number>")
 @staff_required()
 def rma_detail(number: str):
-    rma = _visible_rma(number)
-    return render_template("staff/rma_detail.html", rma=rma, form=_status_form(rma))
+    return detail_page(visible_rma(number))
 
 
 @bp.route("/rmas/<number>/status", methods=["POST"])
 @staff_required()
 def rma_move(number: str):
-    rma = _visible_rma(number)
+    rma = visible_rma(number)
     form = _status_form(rma, request.form)
     if not form.validate_on_submit():
-        return render_template("staff/rma_detail.html", rma=rma, form=form), 422
+        return detail_page(rma, form=form, status=422)
     if form.version.data != str(rma.version_id):
         form.to_status.errors.append(
             _l(
@@ -171,7 +211,7 @@ def rma_move(number: str):
             )
         )
         form.version.data = str(rma.version_id)
-        return render_template("staff/rma_detail.html", rma=rma, form=form), 409
+        return detail_page(rma, form=form, status=409)
     move_rma(
         rma, RmaStatus(form.to_status.data), staff_actor(current_user), note=form.note.data or ""
     )
@@ -181,6 +221,57 @@ def rma_move(number: str):
         "success",
     )
     return redirect(url_for("staff.rma_detail", number=rma.number))
+
+
+@bp.route("/rmas/<number>/messages", methods=["POST"])
+@staff_required()
+def rma_message(number: str):
+    rma = visible_rma(number)
+    form = StaffMessageForm(prefix="message")
+    if not form.validate_on_submit():
+        return detail_page(rma, message=form, status=422)
+    add_staff_message(rma, form.text.data, staff_actor(current_user))
+    commit()
+    flash(_l("Message sent: the customer sees it on their status page."), "success")
+    return redirect(url_for("staff.rma_detail", number=rma.number, _anchor="p-messages"))
+
+
+@bp.route("/rmas/<number>/notes", methods=["POST"])
+@staff_required()
+def rma_note(number: str):
+    rma = visible_rma(number)
+    form = InternalNoteForm(prefix="note")
+    if not form.validate_on_submit():
+        return detail_page(rma, note=form, status=422)
+    add_internal_note(rma, form.text.data, staff_actor(current_user))
+    commit()
+    flash(_l("Note added."), "success")
+    return redirect(url_for("staff.rma_detail", number=rma.number, _anchor="p-timeline"))
+
+
+@bp.route("/attachments/<int:attachment_id>")
+@staff_required()
+def attachment(attachment_id: int):
+    item = db.session.get(Attachment, attachment_id)
+    # Photos of a case the viewer may not see look exactly like missing ones.
+    if item is None or item.rma is None or not can_see(current_user, item.rma):
+        abort(404)
+    try:
+        path = upload_path(item.stored_name)
+    except ValueError:
+        abort(404)
+    if not path.is_file():
+        abort(404)
+    if item.content_type in IMAGE_TYPES:
+        return send_file(path, mimetype=item.content_type, max_age=0)
+    # Anything else is downloaded, never rendered in the staff member's browser.
+    return send_file(
+        path,
+        mimetype="application/octet-stream",
+        as_attachment=True,
+        download_name=item.stored_name,
+        max_age=0,
+    )
 
 
 @bp.route("/users")
