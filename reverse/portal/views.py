@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from functools import wraps
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
@@ -78,6 +80,8 @@ from reverse.rmas.constants import (
 )
 from reverse.rmas.models import Attachment, EventKind, Rma
 from reverse.rmas.operations import rma_by_token
+from reverse.shipping.constants import Direction, ShipmentStatus
+from reverse.shipping.models import Shipment
 
 bp = Blueprint("portal", __name__)
 
@@ -881,9 +885,39 @@ def _status_render(rma: Rma, token: str, status: int = 200, **forms: Any):
             max_photos=ops.MAX_PHOTOS_PER_RMA,
             message_kind=EventKind.MESSAGE,
             locale=locale_code(),
+            return_label=_return_label(rma),
         ),
         status,
     )
+
+
+def _return_label(rma: Rma) -> Shipment | None:
+    """The prepaid return parcel, once issued (its label may still be rendering)."""
+    return db.session.scalar(
+        sa.select(Shipment)
+        .where(
+            Shipment.rma_id == rma.id,
+            Shipment.direction == Direction.TO_CENTRE,
+            Shipment.status.not_in([ShipmentStatus.CANCELLED, ShipmentStatus.EXPIRED]),
+        )
+        .order_by(Shipment.id.desc())
+    )
+
+
+@bp.route("/r/<token>/label.pdf")
+def status_label(token: str):
+    rma = _rma_or_404(token)
+    shipment = _return_label(rma)
+    path = (
+        Path(current_app.instance_path) / shipment.label_path
+        if shipment and shipment.label_path
+        else None
+    )
+    if path is None or not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype="application/pdf", download_name=f"label-{rma.number}.pdf")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/r/<token>")

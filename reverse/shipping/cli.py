@@ -8,11 +8,16 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import click
+import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 
+from reverse.catalog.models import Location
 from reverse.core.db import commit
 from reverse.extensions import db
+from reverse.shipping.constants import Carrier
+from reverse.shipping.models import CarrierAccount
+from reverse.shipping.operations import InvalidRange, add_range
 from reverse.shipping.tracking import (
     TrackingError,
     TrackingReport,
@@ -102,3 +107,58 @@ def expire_labels_command(days: int | None) -> None:
     count = expire_unused_labels(days or current_app.config["LABEL_EXPIRY_DAYS"])
     commit()
     click.echo(f"expired {count}")
+
+
+@shipping_group.command("add-account")
+@click.option("--location", "location_code", required=True, help="Location code.")
+@click.option("--carrier", required=True, type=click.Choice([c.value for c in Carrier]))
+@click.option("--customer-code", required=True, help="The shipper code the carrier gave you.")
+@click.option("--name", default="")
+@with_appcontext
+def add_account_command(location_code: str, carrier: str, customer_code: str, name: str) -> None:
+    """Add a carrier account to a location."""
+    location = db.session.scalar(sa.select(Location).where(Location.code == location_code))
+    if location is None:
+        raise click.BadParameter(f"no location {location_code!r}", param_hint="--location")
+    account = CarrierAccount(
+        location=location, carrier=Carrier(carrier), customer_code=customer_code.strip(), name=name
+    )
+    db.session.add(account)
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError as exc:
+        db.session.rollback()
+        raise click.ClickException("this location already has that carrier account") from exc
+    commit()
+    click.echo(f"account {account.id}: {location.code} {carrier} {account.customer_code}")
+
+
+@shipping_group.command("add-range")
+@click.argument("account_id", type=int)
+@click.argument("first")
+@click.argument("last")
+@with_appcontext
+def add_range_command(account_id: int, first: str, last: str) -> None:
+    """Record a tracking-number range the carrier issued (11-digit bodies or 12-digit numbers)."""
+    account = db.session.get(CarrierAccount, account_id)
+    if account is None:
+        raise click.BadParameter(f"no carrier account {account_id}", param_hint="ACCOUNT_ID")
+    try:
+        rng = add_range(account, first, last)
+    except InvalidRange as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc.message)) from exc
+    commit()
+    click.echo(f"range {rng.id}: {rng.remaining} numbers")
+
+
+@shipping_group.command("accounts")
+@with_appcontext
+def accounts_command() -> None:
+    """List carrier accounts and what is left of their ranges."""
+    for account in db.session.scalars(sa.select(CarrierAccount).order_by(CarrierAccount.id)):
+        left = sum(r.remaining for r in account.ranges)
+        click.echo(
+            f"{account.id:4} {account.location.code:24} {account.carrier.value:11} "
+            f"{account.customer_code:14} {left:>8} left"
+        )
