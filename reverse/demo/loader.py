@@ -1854,10 +1854,31 @@ def create_policy_rules() -> list[PolicyRule]:
     return rules
 
 
+#: where demo customers send parcels from (made-up buildings on real streets' patterns)
+_HOME_ADDRESSES = (
+    ("150-0041", "東京都", "渋谷区", "神南1-14-5", "神南スクエア 1102号室"),
+    ("160-0022", "東京都", "新宿区", "新宿5-17-8", ""),
+    ("231-0023", "神奈川県", "横浜市中区", "山下町2-5", "山下町ハイツ 803"),
+    ("530-0012", "大阪府", "大阪市北区", "芝田2-4-10", "梅田レジデンス 1105"),
+    ("460-0008", "愛知県", "名古屋市中区", "栄3-6-1", ""),
+    ("604-8005", "京都府", "京都市中京区", "恵比須町534-40", "河原町コート 302"),
+    ("812-0012", "福岡県", "福岡市博多区", "博多駅中央街1-1", ""),
+    ("060-0005", "北海道", "札幌市中央区", "北五条西2-5", "札幌北5条ビル 12F"),
+)
+
+
 def _complete_rmas(rmas: list[Rma]) -> None:
-    """Where each case says the item was bought, and the state of its proof of purchase."""
+    """Where each case says the item was bought, the state of its proof of purchase, and
+    the address a label or pickup starts from."""
     places = {ChannelCode.WEB: PurchasePlace.WEB, ChannelCode.STORE: PurchasePlace.STORE}
     for rma in rmas:
+        if not rma.ship_postal_code:
+            postal, prefecture, city, street, building = _HOME_ADDRESSES[
+                sum(map(ord, rma.customer.name)) % len(_HOME_ADDRESSES)
+            ]
+            rma.ship_name = rma.customer.name
+            rma.ship_postal_code, rma.ship_prefecture, rma.ship_city = postal, prefecture, city
+            rma.ship_street, rma.ship_building = street, building
         code = rma.channel.code
         if rma.order is not None:
             rma.purchase_place = places.get(code)
