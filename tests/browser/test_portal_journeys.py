@@ -117,7 +117,9 @@ def _photo_of(rma_id: int) -> int:
     return attachment.id
 
 
-def test_a_customer_cannot_open_someone_elses_request(app, live_server, phone, create_rma):
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_a_customer_cannot_open_someone_elses_request(app, live_server, phone, create_rma, lang):
+    phone.goto(f"{live_server}/lang/{lang}")
     first = create_rma(RmaType.RETURN, RmaStatus.AWAITING_ITEM)
     second = create_rma(RmaType.REPAIR, RmaStatus.SUBMITTED)
     with app.app_context():
@@ -149,8 +151,9 @@ def test_a_customer_cannot_open_someone_elses_request(app, live_server, phone, c
     assert response.status == 200
 
 
+@pytest.mark.parametrize("lang", ["ja", "en"])
 def test_a_department_store_repair_is_filed_with_a_receipt_and_verified_by_staff(
-    app, live_server, browser, phone, tmp_path, shop, shop_product, create_user
+    app, live_server, browser, phone, tmp_path, shop, shop_product, create_user, lang
 ):
     from reverse.auth.constants import Role
     from reverse.catalog.models import Variant
@@ -162,8 +165,8 @@ def test_a_department_store_repair_is_filed_with_a_receipt_and_verified_by_staff
     picture = tmp_path / "receipt.jpg"
     Image.new("RGB", (300, 400), "#f4f1ea").save(picture, format="JPEG")
 
-    # The customer, on their phone, in English.
-    phone.goto(f"{live_server}/lang/en?next=/request")
+    # The customer, on their phone, in their language.
+    phone.goto(f"{live_server}/lang/{lang}?next=/request")
     phone.check("input[value=repair]")
     phone.check("input[value=department_store]")
     next_step(phone)
@@ -223,4 +226,5 @@ def test_a_department_store_repair_is_filed_with_a_receipt_and_verified_by_staff
     # The customer's page now shows the code to present at the counter.
     phone.goto(status_url)
     assert phone.locator(".qr-card svg").count() == 1
-    assert "Reverse Isetan Shinjuku" in phone.inner_text("main")
+    counter = "Reverse Isetan Shinjuku" if lang == "en" else "伊勢丹新宿店"
+    assert counter in phone.inner_text("main")
