@@ -36,10 +36,13 @@ pytest_plugins = [
 ]
 
 
-def service_unavailable(what: str, error: object) -> None:
-    message = (
-        f"{what} is unreachable ({error}); set REVERSE_TEST_DATABASE_URL / REVERSE_TEST_REDIS_URL"
-    )
+def service_unavailable(
+    what: str,
+    error: object,
+    hint: str = "set REVERSE_TEST_DATABASE_URL / REVERSE_TEST_REDIS_URL",
+) -> None:
+    """Skip a test whose service is missing — but fail it in CI, where it must run."""
+    message = f"{what} is unavailable ({error}); {hint}"
     if os.environ.get("CI"):
         pytest.fail(f"{message} — required in CI", pytrace=False)
     pytest.skip(message)

@@ -28,7 +28,9 @@ def live_server(app) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def browser():
     if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (make test installs it)")
+        from tests.conftest import service_unavailable
+
+        service_unavailable("Debian's Chromium", "not installed", "make test installs it")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
