@@ -3,6 +3,7 @@
 from reverse.auth.models import LoginSession, User
 from reverse.catalog.models import Channel, Location, Product, StockLevel, Variant
 from reverse.customers.models import Customer
+from reverse.intake.models import Receipt, UnexpectedParcel
 from reverse.jobs.models import OutboxMessage
 from reverse.orders.models import Order, OrderLine
 from reverse.policy.models import PolicyRule, ReturnTerms
@@ -23,6 +24,7 @@ __all__ = [
     "PolicyRule",
     "PortalDraft",
     "Product",
+    "Receipt",
     "ReturnTerms",
     "Rma",
     "RmaAccessLink",
@@ -32,6 +34,7 @@ __all__ = [
     "StockLevel",
     "TrackingEvent",
     "TrackingRange",
+    "UnexpectedParcel",
     "User",
     "Variant",
 ]
