@@ -46,6 +46,7 @@ from reverse.staff.forms import (
     StatusChangeForm,
     VerifyProofForm,
 )
+from reverse.staff.intake import bp as intake_bp
 from reverse.staff.shipments import bp as shipments_bp
 from reverse.staff.verification import bp as verification_bp
 from reverse.staff.verification import own_ids, verify_form
@@ -55,6 +56,7 @@ bp.register_blueprint(verification_bp)
 bp.register_blueprint(filing_bp)
 bp.register_blueprint(policy_bp)
 bp.register_blueprint(shipments_bp)
+bp.register_blueprint(intake_bp)
 
 #: a photo is served as what it was stored as only when it is one of these
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})

@@ -1,0 +1,65 @@
+"""The intake screen: scan, see the result, scan again; strangers' parcels recorded."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from reverse.auth.constants import Role
+from reverse.extensions import db
+from reverse.intake.models import Receipt, UnexpectedParcel
+from reverse.rmas.constants import RmaStatus, RmaType
+from tests.conftest import csrf_token
+
+
+def scan(client, code: str):
+    page = client.get("/staff/intake/")
+    return client.post("/staff/intake/", data={"code": code, "csrf_token": csrf_token(page.text)})
+
+
+def test_a_scan_receives_the_parcel_and_shows_what_should_be_inside(
+    app, client, logged_in, create_rma
+):
+    rma = create_rma(RmaType.RETURN, RmaStatus.AWAITING_ITEM)
+    logged_in(Role.WAREHOUSE)
+    client.get("/lang/en")
+    first = scan(client, rma.number)
+    assert first.status_code == 200
+    assert f"Received: {rma.display_number}" in first.text
+    assert "scan-result--good" in first.text
+    again = scan(client, rma.display_number)
+    assert "Already received" in again.text
+    assert "scan-result--warn" in again.text
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Receipt)) == 1
+
+
+def test_a_bad_code_is_a_red_message_in_japanese_and_nothing_is_recorded(app, client, logged_in):
+    logged_in(Role.WAREHOUSE)
+    response = scan(client, "123456789014")
+    assert response.status_code == 422
+    assert "scan-result--bad" in response.text
+    assert 'lang="ja"' in response.text
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Receipt)) == 0
+
+
+def test_a_parcel_matching_nothing_is_recorded_for_support(app, client, logged_in):
+    logged_in(Role.WAREHOUSE)
+    page = client.get("/staff/intake/")
+    response = client.post(
+        "/staff/intake/unexpected",
+        data={
+            "code": "",
+            "note": "<b>ニット1点</b>、差出人不明",
+            "csrf_token": csrf_token(page.text),
+        },
+    )
+    assert response.status_code == 200
+    with app.app_context():
+        parcel = db.session.scalars(sa.select(UnexpectedParcel)).one()
+        assert parcel.note == "<b>ニット1点</b>、差出人不明"
+
+
+def test_only_warehouse_staff_and_admins_take_parcels_in(client, logged_in):
+    logged_in(Role.STORE)
+    assert client.get("/staff/intake/").status_code == 403
