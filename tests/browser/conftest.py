@@ -11,6 +11,15 @@ from werkzeug.serving import make_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 
+#: Chromium cancels requests for static files it no longer needs; the development server then
+#: leaves that file's handle to the garbage collector, whose ResourceWarning lands in whatever
+#: test runs next. Only static files, only in browser tests.
+STATIC_FILES_LEFT_TO_GC = pytest.mark.filterwarnings(
+    r"ignore:Exception ignored in. <_io.FileIO name='[^']*/static/"
+    r":pytest.PytestUnraisableExceptionWarning",
+    r"ignore:unclosed file <_io.BufferedReader name='[^']*/static/:ResourceWarning",
+)
+
 
 @pytest.fixture
 def live_server(app) -> Iterator[str]:

@@ -13,9 +13,10 @@ from reverse.core.uploads import save_image
 from reverse.extensions import db
 from reverse.rmas.constants import AttachmentKind, RmaStatus, RmaType
 from reverse.rmas.models import Attachment, Rma
+from tests.browser.conftest import STATIC_FILES_LEFT_TO_GC
 from tests.portal import conftest as portal_fixtures
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, STATIC_FILES_LEFT_TO_GC]
 
 # The shop of the customer pages' tests: channels, centres, counters, products, orders.
 shop = portal_fixtures.shop

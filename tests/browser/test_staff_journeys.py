@@ -7,9 +7,10 @@ import pytest
 from reverse.auth.constants import Role
 from reverse.catalog.constants import LocationKind
 from reverse.rmas.constants import RmaStatus, RmaType
+from tests.browser.conftest import STATIC_FILES_LEFT_TO_GC
 from tests.fixtures.auth import PASSWORD
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, STATIC_FILES_LEFT_TO_GC]
 
 
 def log_in(page, base: str, email: str) -> None:
