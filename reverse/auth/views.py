@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     current_app,
@@ -20,6 +18,7 @@ from flask_login import current_user, login_user, logout_user
 from reverse.auth.forms import LoginForm
 from reverse.auth.operations import authenticate, end_session, start_session
 from reverse.core.db import commit
+from reverse.core.urls import local_path
 from reverse.extensions import db, limiter
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
@@ -30,12 +29,7 @@ def _login_limit() -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never send a fresh login to somebody else's page."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:
-            return target
-    return url_for("staff.rma_list")
+    return local_path(target) or url_for("staff.rma_list")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -13,9 +13,7 @@ from datetime import date
 from functools import wraps
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
@@ -37,6 +35,7 @@ from reverse.core.db import commit, utcnow
 from reverse.core.normalise import phone_display
 from reverse.core.templating import locale_code
 from reverse.core.uploads import UploadRejected, save_image, upload_path
+from reverse.core.urls import local_path
 from reverse.extensions import db, limiter
 from reverse.policy.engine import return_terms_text, today_in_japan
 from reverse.portal import operations as ops
@@ -80,8 +79,7 @@ from reverse.rmas.constants import (
 )
 from reverse.rmas.models import Attachment, EventKind, Rma
 from reverse.rmas.operations import rma_by_token
-from reverse.shipping.constants import Direction, ShipmentStatus
-from reverse.shipping.models import Shipment
+from reverse.shipping.operations import return_shipment
 
 bp = Blueprint("portal", __name__)
 
@@ -144,11 +142,7 @@ def set_language(code: str):
     if code not in ("ja", "en"):
         abort(404)
     session["lang"] = code
-    target = request.args.get("next", "")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or "\\" in target:
-        target = url_for("portal.home")
-    return redirect(target)
+    return redirect(local_path(request.args.get("next")) or url_for("portal.home"))
 
 
 # -- the request form --------------------------------------------------------------------------
@@ -885,29 +879,16 @@ def _status_render(rma: Rma, token: str, status: int = 200, **forms: Any):
             max_photos=ops.MAX_PHOTOS_PER_RMA,
             message_kind=EventKind.MESSAGE,
             locale=locale_code(),
-            return_label=_return_label(rma),
+            return_label=return_shipment(rma),
         ),
         status,
-    )
-
-
-def _return_label(rma: Rma) -> Shipment | None:
-    """The prepaid return parcel, once issued (its label may still be rendering)."""
-    return db.session.scalar(
-        sa.select(Shipment)
-        .where(
-            Shipment.rma_id == rma.id,
-            Shipment.direction == Direction.TO_CENTRE,
-            Shipment.status.not_in([ShipmentStatus.CANCELLED, ShipmentStatus.EXPIRED]),
-        )
-        .order_by(Shipment.id.desc())
     )
 
 
 @bp.route("/r/<token>/label.pdf")
 def status_label(token: str):
     rma = _rma_or_404(token)
-    shipment = _return_label(rma)
+    shipment = return_shipment(rma)
     path = (
         Path(current_app.instance_path) / shipment.label_path
         if shipment and shipment.label_path

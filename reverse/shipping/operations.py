@@ -1,6 +1,9 @@
-"""Tracking numbers: allocated from carrier-issued ranges, never twice, even in parallel."""
+"""Parcels: tracking numbers from carrier ranges (never twice, even in parallel), shipments,
+and what their labels and carrier CSV rows say."""
 
 from __future__ import annotations
+
+from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -14,6 +17,7 @@ from reverse.extensions import db
 from reverse.jobs.outbox import enqueue
 from reverse.rmas.models import Rma
 from reverse.shipping.constants import Carrier, Direction, Payment, ShipmentStatus
+from reverse.shipping.exports import CsvParty, CsvShipment
 from reverse.shipping.labels import LabelData, Party
 from reverse.shipping.models import CarrierAccount, Shipment, TrackingRange
 
@@ -161,6 +165,20 @@ def create_shipment(
     return shipment
 
 
+def return_shipment(rma: Rma) -> Shipment | None:
+    """The case's live parcel to the centre, if one was issued (its label may still be
+    rendering)."""
+    return db.session.scalar(
+        sa.select(Shipment)
+        .where(
+            Shipment.rma_id == rma.id,
+            Shipment.direction == Direction.TO_CENTRE,
+            Shipment.status.not_in([ShipmentStatus.CANCELLED, ShipmentStatus.EXPIRED]),
+        )
+        .order_by(Shipment.id.desc())
+    )
+
+
 def prepare_for_sending(rma: Rma) -> Shipment | None:
     """When a case waits for its item and the customer chose a label or a pickup, issue the
     return label to the centre (once)."""
@@ -168,13 +186,7 @@ def prepare_for_sending(rma: Rma) -> Shipment | None:
         return None
     if rma.location is None:
         return None
-    existing = db.session.scalar(
-        sa.select(Shipment).where(
-            Shipment.rma_id == rma.id,
-            Shipment.direction == Direction.TO_CENTRE,
-            Shipment.status.not_in([ShipmentStatus.CANCELLED, ShipmentStatus.EXPIRED]),
-        )
-    )
+    existing = return_shipment(rma)
     if existing is not None:
         return existing
     try:
@@ -257,4 +269,32 @@ def label_data(shipment: Shipment) -> LabelData:
         rma_display=rma.display_number if rma else None,
         shipper_code=account.customer_code if account else "",
         ship_date=None,
+    )
+
+
+def _csv_party(party: Party) -> CsvParty:
+    first, *rest = (*party.address_lines, "")
+    return CsvParty(
+        party.name,
+        party.postal_code,
+        first,
+        " ".join(x for x in rest if x),
+        party.phone,
+        party.honorific,
+    )
+
+
+def csv_shipment(shipment: Shipment, ship_date: date) -> CsvShipment:
+    """The parcel as a carrier-CSV row: the same parties the label prints."""
+    data = label_data(shipment)
+    return CsvShipment(
+        reference=shipment.rma.number if shipment.rma else f"S{shipment.id}",
+        carrier=shipment.carrier.value,
+        payment=shipment.payment,
+        tracking_number=shipment.tracking_number or "",
+        ship_date=ship_date,
+        to=_csv_party(data.to),
+        sender=_csv_party(data.sender),
+        item_name=shipment.item_name,
+        shipper_code=data.shipper_code,
     )

@@ -32,10 +32,10 @@ from reverse.shipping.constants import (
     Carrier,
     ShipmentStatus,
 )
-from reverse.shipping.exports import CsvParty, CsvShipment, generic_csv, yamato_b2_csv
+from reverse.shipping.exports import generic_csv, yamato_b2_csv
 from reverse.shipping.labels import render_labels
 from reverse.shipping.models import Shipment
-from reverse.shipping.operations import label_data
+from reverse.shipping.operations import csv_shipment, label_data
 
 bp = Blueprint("shipments", __name__, url_prefix="/shipments")
 
@@ -119,8 +119,8 @@ def export():
         flash(_l("Tick the parcels of one carrier to export."), "error")
         return redirect(url_for("staff.shipments.index"))
     carrier = carriers.pop()
-    rows = [_csv_row(s) for s in shipments]
     today = utcnow().astimezone(TOKYO).date()
+    rows = [csv_shipment(s, today) for s in shipments]
     result = (
         yamato_b2_csv(rows, today=today)
         if carrier == Carrier.YAMATO
@@ -137,28 +137,6 @@ def export():
     response.headers["Content-Type"] = result.content_type
     response.headers["Content-Disposition"] = f'attachment; filename="{result.filename}"'
     return response
-
-
-def _csv_row(shipment: Shipment) -> CsvShipment:
-    data = label_data(shipment)
-
-    def party(p) -> CsvParty:  # type: ignore[no-untyped-def]
-        first, *rest = (*p.address_lines, "")
-        return CsvParty(
-            p.name, p.postal_code, first, " ".join(x for x in rest if x), p.phone, p.honorific
-        )
-
-    return CsvShipment(
-        reference=shipment.rma.number if shipment.rma else f"S{shipment.id}",
-        carrier=shipment.carrier.value,
-        payment=shipment.payment,
-        tracking_number=shipment.tracking_number or "",
-        ship_date=utcnow().astimezone(TOKYO).date(),
-        to=party(data.to),
-        sender=party(data.sender),
-        item_name=shipment.item_name,
-        shipper_code=data.shipper_code,
-    )
 
 
 def _pdf(content: bytes, name: str) -> Response:
