@@ -3,11 +3,19 @@
 from reverse.auth.models import LoginSession, User
 from reverse.catalog.models import Channel, Location, Product, StockLevel, Variant
 from reverse.customers.models import Customer
-from reverse.intake.models import Receipt, UnexpectedParcel
+from reverse.intake.models import (
+    DispositionRule,
+    Inspection,
+    Receipt,
+    ReceiptUnit,
+    UnexpectedParcel,
+)
 from reverse.jobs.models import OutboxMessage
 from reverse.orders.models import Order, OrderLine
 from reverse.policy.models import PolicyRule, ReturnTerms
 from reverse.portal.models import PortalDraft
+from reverse.resale.models import ResaleItem
+from reverse.resolution.models import Refund, StockReservation
 from reverse.rmas.models import Attachment, Rma, RmaAccessLink, RmaEvent, RmaLine
 from reverse.shipping.models import CarrierAccount, Shipment, TrackingEvent, TrackingRange
 
@@ -16,6 +24,8 @@ __all__ = [
     "CarrierAccount",
     "Channel",
     "Customer",
+    "DispositionRule",
+    "Inspection",
     "Location",
     "LoginSession",
     "Order",
@@ -25,6 +35,9 @@ __all__ = [
     "PortalDraft",
     "Product",
     "Receipt",
+    "ReceiptUnit",
+    "Refund",
+    "ResaleItem",
     "ReturnTerms",
     "Rma",
     "RmaAccessLink",
@@ -32,6 +45,7 @@ __all__ = [
     "RmaLine",
     "Shipment",
     "StockLevel",
+    "StockReservation",
     "TrackingEvent",
     "TrackingRange",
     "UnexpectedParcel",

@@ -8,11 +8,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from reverse.catalog.constants import Category, ChannelCode, LocationKind, WindowStart
 from reverse.core.db import TimestampMixin, enum_type
 from reverse.extensions import db
+from reverse.resolution.constants import RefundRelease
 
 
 class Channel(TimestampMixin, db.Model):
     __tablename__ = "channels"
-    __table_args__ = (sa.CheckConstraint("return_window_days >= 0", name="window_not_negative"),)
+    __table_args__ = (
+        sa.CheckConstraint("return_window_days >= 0", name="window_not_negative"),
+        sa.CheckConstraint(
+            "store_credit_bonus_percent BETWEEN 0 AND 100", name="bonus_percent_in_range"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: one of ChannelCode; the policy defaults of that channel
@@ -29,6 +35,12 @@ class Channel(TimestampMixin, db.Model):
     allowed_types: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     #: a receipt or warranty card is needed because the purchase is not known to Reverse
     proof_required: Mapped[bool] = mapped_column(default=False)
+    #: when a refund goes to the payment system: at carrier scan, at receipt, after inspection
+    refund_release: Mapped[RefundRelease] = mapped_column(
+        enum_type(RefundRelease), default=RefundRelease.INSPECTION
+    )
+    #: extra store credit offered instead of a refund, percent of the refund
+    store_credit_bonus_percent: Mapped[int] = mapped_column(default=0)
 
     def name(self, locale: str) -> str:
         return self.name_ja if locale == "ja" else self.name_en

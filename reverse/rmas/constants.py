@@ -59,6 +59,8 @@ class AttachmentKind(enum.StrEnum):
     PHOTO = "photo"  # of the item
     RECEIPT = "receipt"  # receipt or warranty card
     TAG = "tag"  # the product tag, to find the item
+    INSPECTION = "inspection"  # taken by the inspector: staff only
+    PARCEL = "parcel"  # an unexpected parcel at the receiving desk: staff only
 
 
 class PurchasePlace(enum.StrEnum):

@@ -20,6 +20,7 @@ from reverse.core.errors import IllegalTransition
 from reverse.customers.models import Customer
 from reverse.extensions import db
 from reverse.orders.models import Order, OrderLine
+from reverse.resolution.constants import Resolution
 from reverse.rmas.constants import (
     INITIAL_STATUSES,
     STATUS_LABELS,
@@ -94,6 +95,8 @@ class Rma(TimestampMixin, db.Model):
     outcome: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     #: refund the customer was shown before submitting, yen (None: decided after checking)
     refund_estimate_yen: Mapped[int | None]
+    #: how the case is settled (refund, store credit, exchange, rejected); None until decided
+    resolution: Mapped[Resolution | None] = mapped_column(enum_type(Resolution))
     #: when the status last changed: the age that queues and filters measure
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     #: optimistic lock: an UPDATE from a stale read fails instead of overwriting
@@ -302,7 +305,10 @@ class Attachment(db.Model):
 
     __tablename__ = "attachments"
     __table_args__ = (
-        sa.CheckConstraint("rma_id IS NOT NULL OR draft_id IS NOT NULL", name="owned"),
+        sa.CheckConstraint(
+            "rma_id IS NOT NULL OR draft_id IS NOT NULL OR unexpected_parcel_id IS NOT NULL",
+            name="owned",
+        ),
         sa.CheckConstraint("size_bytes > 0", name="not_empty"),
     )
 
@@ -313,6 +319,12 @@ class Attachment(db.Model):
     )
     #: which line of the request it shows (its position); None for the whole request
     line_no: Mapped[int | None]
+    #: the received unit an inspection photo shows
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("receipt_units.id"), index=True)
+    #: a parcel that matched no case, photographed at the desk
+    unexpected_parcel_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("unexpected_parcels.id"), index=True
+    )
     kind: Mapped[AttachmentKind] = mapped_column(enum_type(AttachmentKind))
     #: "<sha256>.jpg" under the upload folder (core.uploads)
     stored_name: Mapped[str] = mapped_column(sa.String(80))

@@ -1,0 +1,1 @@
+"""Pre-owned stock: graded units offered again."""

@@ -1,0 +1,1 @@
+"""Settling a case with the customer: refunds, store credit, exchanges, rejections."""
