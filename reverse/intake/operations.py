@@ -12,7 +12,8 @@ from reverse.core.codes import is_valid_tracking_number, parse_rma_number
 from reverse.core.errors import DomainError
 from reverse.core.normalise import code_text, digits_and_dashes
 from reverse.extensions import db
-from reverse.intake.models import Receipt, UnexpectedParcel
+from reverse.intake.constants import UnitState
+from reverse.intake.models import Receipt, ReceiptUnit, UnexpectedParcel
 from reverse.rmas.constants import RmaStatus, RmaType
 from reverse.rmas.models import Rma
 from reverse.rmas.operations import get_rma_for_update, move_rma
@@ -94,8 +95,30 @@ def receive_parcel(code: str, actor: Actor, *, location_id: int | None = None) -
     )
     db.session.add(receipt)
     db.session.flush()
+    add_expected_units(receipt, rma, actor)
     move_rma(rma, RmaStatus.RECEIVED, actor)
     return ScanResult(rma, receipt, new=True)
+
+
+def add_expected_units(receipt: Receipt, rma: Rma, actor: Actor) -> list[ReceiptUnit]:
+    """One unit row per unit the case asks for, numbered 1, 2, … in line order, taken as
+    received; the desk then marks any that are short, wrong or damaged."""
+    units = []
+    for line in rma.lines:
+        for _ in range(line.quantity):
+            unit = ReceiptUnit(
+                receipt_id=receipt.id,
+                rma_id=rma.id,
+                unit_no=len(units) + 1,
+                rma_line_id=line.id,
+                variant_id=line.variant_id,
+                state=UnitState.RECEIVED,
+                recorded_by_label=actor.label,
+            )
+            units.append(unit)
+    db.session.add_all(units)
+    db.session.flush()
+    return units
 
 
 def record_unexpected(
