@@ -46,8 +46,14 @@ from reverse.staff.forms import (
     StatusChangeForm,
     VerifyProofForm,
 )
+from reverse.staff.carriers import bp as carriers_bp
+from reverse.staff.dispositions import bp as dispositions_bp
+from reverse.staff.inspection import bp as inspection_bp
 from reverse.staff.intake import bp as intake_bp
+from reverse.staff.queues import bp as queues_bp
+from reverse.staff.resolution import bp as resolution_bp
 from reverse.staff.shipments import bp as shipments_bp
+from reverse.staff.stock import bp as stock_bp
 from reverse.staff.verification import bp as verification_bp
 from reverse.staff.verification import own_ids, verify_form
 
@@ -57,6 +63,12 @@ bp.register_blueprint(filing_bp)
 bp.register_blueprint(policy_bp)
 bp.register_blueprint(shipments_bp)
 bp.register_blueprint(intake_bp)
+bp.register_blueprint(inspection_bp)
+bp.register_blueprint(resolution_bp)
+bp.register_blueprint(queues_bp)
+bp.register_blueprint(stock_bp)
+bp.register_blueprint(dispositions_bp)
+bp.register_blueprint(carriers_bp)
 
 #: a photo is served as what it was stored as only when it is one of these
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})

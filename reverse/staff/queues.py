@@ -1,0 +1,12 @@
+"""Work queues (being built: this module is replaced by its owner)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort
+
+bp = Blueprint("queues", __name__, url_prefix="/queues")
+
+
+@bp.route("/")
+def index():  # type: ignore[no-untyped-def]
+    abort(404)

@@ -1,0 +1,12 @@
+"""Resolving cases (being built: this module is replaced by its owner)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort
+
+bp = Blueprint("resolution", __name__, url_prefix="/resolution")
+
+
+@bp.route("/")
+def index():  # type: ignore[no-untyped-def]
+    abort(404)

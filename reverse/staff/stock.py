@@ -1,0 +1,12 @@
+"""Unified stock view (being built: this module is replaced by its owner)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort
+
+bp = Blueprint("stock", __name__, url_prefix="/stock")
+
+
+@bp.route("/")
+def index():  # type: ignore[no-untyped-def]
+    abort(404)
