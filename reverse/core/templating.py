@@ -46,8 +46,9 @@ def note_text(event: Any) -> str:
     msgid (see core.i18n.N_); a person's own words as they wrote them."""
     from flask_babel import gettext
 
-    if (event.data or {}).get("i18n"):
-        return gettext(event.note)
+    data = event.data or {}
+    if data.get("i18n"):
+        return gettext(event.note, **data.get("params", {}))
     return event.note
 
 

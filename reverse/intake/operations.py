@@ -7,15 +7,19 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from reverse.catalog.models import Variant
 from reverse.core.actors import Actor
 from reverse.core.codes import is_valid_tracking_number, parse_rma_number
 from reverse.core.errors import DomainError
+from reverse.core.i18n import N_
 from reverse.core.normalise import code_text, digits_and_dashes
 from reverse.extensions import db
 from reverse.intake.constants import UnitState
 from reverse.intake.models import Receipt, ReceiptUnit, UnexpectedParcel
+from reverse.resolution.constants import RefundRelease
+from reverse.resolution.operations import on_release_point
 from reverse.rmas.constants import RmaStatus, RmaType
-from reverse.rmas.models import Rma
+from reverse.rmas.models import Rma, RmaLine
 from reverse.rmas.operations import get_rma_for_update, move_rma
 from reverse.shipping.models import Shipment
 
@@ -97,6 +101,7 @@ def receive_parcel(code: str, actor: Actor, *, location_id: int | None = None) -
     db.session.flush()
     add_expected_units(receipt, rma, actor)
     move_rma(rma, RmaStatus.RECEIVED, actor)
+    on_release_point(rma, RefundRelease.RECEIPT, actor)
     return ScanResult(rma, receipt, new=True)
 
 
@@ -133,3 +138,163 @@ def record_unexpected(
     db.session.add(parcel)
     db.session.flush()
     return parcel
+
+
+# ---------------------------------------------------------------- unit by unit
+
+#: what the desk may set an expected unit to (an extra unit is added, never set)
+EXPECTED_UNIT_STATES = (
+    UnitState.RECEIVED,
+    UnitState.SHORT,
+    UnitState.WRONG_ITEM,
+    UnitState.DAMAGED,
+)
+
+
+class WrongCase(ScanError):
+    """An item tag scanned into a case it does not belong to."""
+
+    code = "wrong_case"
+
+
+@dataclass(frozen=True)
+class UnitCheck:
+    """What an item tag scanned at the desk says about the open case."""
+
+    variant: Variant
+    #: the case's units of that variant (empty: the item is not on this request)
+    units: list[ReceiptUnit]
+
+
+def receipt_of(rma: Rma) -> Receipt | None:
+    return db.session.scalar(sa.select(Receipt).where(Receipt.rma_id == rma.id))
+
+
+def check_item_code(rma: Rma, code: str) -> UnitCheck:
+    """The units of `rma` an item's tag (JAN, or SKU typed) matches. Read-only.
+
+    A tag of an item on another case still waiting for its parcel raises WrongCase naming that
+    case — the unit was packed into, or scanned at, the wrong parcel; an RMA number or tracking
+    number here is a parcel code in the item field."""
+    text = code_text(code).strip()
+    if not text or len(text) > 60:
+        raise ScanError(_l("Scan the tag of an item in the parcel."))
+    digits = digits_and_dashes(text).replace("-", "")
+    variant = None
+    if digits.isdigit() and len(digits) == 13:
+        variant = db.session.scalar(sa.select(Variant).where(Variant.jan == digits))
+    if variant is None:
+        variant = db.session.scalar(sa.select(Variant).where(Variant.sku == text.upper()))
+    if variant is None:
+        if parse_rma_number(text) is not None or (digits.isdigit() and len(digits) == 12):
+            raise ScanError(
+                _l("%(code)s is a parcel code: scan parcels in the field above.", code=text)
+            )
+        raise UnknownCode(_l("No item with the code %(code)s.", code=text), code=text)
+    receipt = receipt_of(rma)
+    units = [u for u in (receipt.units if receipt else []) if u.variant_id == variant.id]
+    expected = any(line.variant_id == variant.id for line in rma.lines)
+    if not units and not expected:
+        other = _waiting_case_with(variant, rma)
+        if other is not None:
+            raise WrongCase(
+                _l(
+                    "%(item)s is not on %(this)s. It is expected on %(other)s: keep it apart.",
+                    item=variant.sku,
+                    this=rma.display_number,
+                    other=other.display_number,
+                ),
+                other=other.display_number,
+            )
+    return UnitCheck(variant, units)
+
+
+def _waiting_case_with(variant: Variant, rma: Rma) -> Rma | None:
+    """Another case still waiting for a parcel with this item on it (the oldest)."""
+    return db.session.scalar(
+        sa.select(Rma)
+        .join(RmaLine, RmaLine.rma_id == Rma.id)
+        .where(
+            RmaLine.variant_id == variant.id,
+            Rma.id != rma.id,
+            Rma.status.in_(RECEIVABLE),
+        )
+        .order_by(Rma.created_at)
+        .limit(1)
+    )
+
+
+def set_unit_states(
+    rma_id: int, changes: dict[int, tuple[UnitState, str]], actor: Actor
+) -> list[ReceiptUnit]:
+    """Mark expected units (by unit number) received, short, wrong item or damaged in
+    transit, with a note. Only while the case waits for inspection and the unit has not
+    been inspected; setting what is already set changes nothing. Returns the changed units."""
+    rma = get_rma_for_update(rma_id)
+    receipt = _open_receipt(rma)
+    by_no = {unit.unit_no: unit for unit in receipt.units}
+    changed = []
+    for unit_no, (state, note) in sorted(changes.items()):
+        unit = by_no.get(unit_no)
+        if unit is None:
+            raise ScanError(_l("%(n)s has no unit %(no)d.", n=rma.display_number, no=unit_no))
+        note = note.strip()[:500]
+        if unit.state == state and unit.note == note:
+            continue
+        if unit.state == UnitState.EXTRA or state not in EXPECTED_UNIT_STATES:
+            raise ScanError(_l("Unit %(no)d cannot be marked that way.", no=unit_no))
+        if unit.inspection is not None:
+            raise ScanError(_l("Unit %(no)d is already inspected.", no=unit_no))
+        unit.state, unit.note, unit.recorded_by_label = state, note, actor.label
+        changed.append(unit)
+    if changed:
+        summary = ", ".join(f"{u.unit_no}: {u.state.value}" for u in changed)
+        rma.add_note(
+            actor, N_("Units checked at the desk: %(units)s"), msgid=True, params={"units": summary}
+        )
+        db.session.flush()
+    return changed
+
+
+def add_extra_unit(
+    rma_id: int, code: str, actor: Actor, *, units_seen: int, note: str = ""
+) -> ReceiptUnit | None:
+    """Record a unit found in the parcel that the request did not ask for. `units_seen` is
+    how many units the desk's screen showed: when it no longer matches, the same extra unit
+    was already added (a double submit, or a colleague) and nothing changes (returns None)."""
+    rma = get_rma_for_update(rma_id)
+    receipt = _open_receipt(rma)
+    if len(receipt.units) != units_seen:
+        return None
+    check = check_item_code(rma, code)
+    unit = ReceiptUnit(
+        receipt_id=receipt.id,
+        rma_id=rma.id,
+        unit_no=max((u.unit_no for u in receipt.units), default=0) + 1,
+        rma_line_id=None,
+        variant_id=check.variant.id,
+        state=UnitState.EXTRA,
+        note=note.strip()[:500],
+        recorded_by_label=actor.label,
+    )
+    db.session.add(unit)
+    rma.add_note(
+        actor,
+        N_("Extra unit in the parcel: %(item)s"),
+        msgid=True,
+        params={"item": check.variant.sku},
+    )
+    db.session.flush()
+    db.session.refresh(receipt)
+    return unit
+
+
+def _open_receipt(rma: Rma) -> Receipt:
+    receipt = receipt_of(rma)
+    if receipt is None:
+        raise ScanError(_l("%(n)s has not been received yet.", n=rma.display_number))
+    if rma.status != RmaStatus.RECEIVED:
+        raise ScanError(
+            _l("%(n)s is past receiving: its units can no longer change.", n=rma.display_number)
+        )
+    return receipt

@@ -189,11 +189,19 @@ class Rma(TimestampMixin, db.Model):
         )
 
     def add_note(
-        self, actor: Actor, note: str, *, public: bool = False, msgid: bool = False
+        self,
+        actor: Actor,
+        note: str,
+        *,
+        public: bool = False,
+        msgid: bool = False,
+        params: dict[str, Any] | None = None,
     ) -> RmaEvent:
         """A note on the timeline; `msgid` when `note` is a system message marked with N_,
-        translated for each reader when shown."""
-        data = {"i18n": True} if msgid else None
+        translated for each reader when shown (with `params` filled into its placeholders)."""
+        data: dict[str, Any] | None = None
+        if msgid:
+            data = {"i18n": True, "params": params} if params else {"i18n": True}
         return self._record(EventKind.NOTE, None, None, actor, note=note, public=public, data=data)
 
     def _record(

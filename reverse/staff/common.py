@@ -32,6 +32,8 @@ ATTACHMENT_KIND_LABELS = {
     AttachmentKind.PHOTO: _l("Photo of the item"),
     AttachmentKind.RECEIPT: _l("Receipt or warranty card"),
     AttachmentKind.TAG: _l("Product tag"),
+    AttachmentKind.INSPECTION: _l("Inspection photo"),
+    AttachmentKind.PARCEL: _l("Unexpected parcel"),
 }
 
 #: badge colour of a proof status

@@ -1,23 +1,57 @@
-"""The intake screen: built for a keyboard-wedge scanner (it types the code and presses Enter)."""
+"""The intake screen: built for a keyboard-wedge scanner (it types the code and presses Enter).
+
+One screen, two scan fields: the parcel (label, slip, RMA or tracking number) takes the parcel
+in and opens its case; then each item's tag is checked against the case's units, which the desk
+marks received, short, wrong item or damaged in transit, or adds as extra. Every answer comes
+with a colour and a sound (static/js/staff.js) and the cursor back in the field."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from typing import Any
+
+from flask import Blueprint, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
+from flask_wtf.file import MultipleFileField
+from wtforms import HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from reverse.auth.constants import Role
 from reverse.auth.policies import staff_required
 from reverse.core.db import commit
+from reverse.core.errors import DomainError
+from reverse.core.uploads import save_image
 from reverse.extensions import db
-from reverse.intake.operations import ScanError, receive_parcel, record_unexpected
-from reverse.rmas.policies import staff_actor
-from reverse.staff.common import LABELS
+from reverse.intake.constants import UNIT_STATE_LABELS, UnitState
+from reverse.intake.operations import (
+    EXPECTED_UNIT_STATES,
+    ScanError,
+    UnitCheck,
+    WrongCase,
+    add_extra_unit,
+    check_item_code,
+    find_case,
+    receipt_of,
+    receive_parcel,
+    record_unexpected,
+    set_unit_states,
+)
+from reverse.rmas.constants import AttachmentKind, RmaStatus
+from reverse.rmas.models import Attachment, Rma
+from reverse.rmas.policies import can_see, staff_actor
+from reverse.staff.common import LABELS, visible_rma
 
 bp = Blueprint("intake", __name__, url_prefix="/intake")
+
+SCAN_FIELD = {
+    "autofocus": True,
+    "autocomplete": "off",
+    "spellcheck": "false",
+    "inputmode": "text",
+    "enterkeyhint": "go",
+    "data-scan-field": "",
+}
 
 
 class ScanForm(FlaskForm):
@@ -27,14 +61,25 @@ class ScanForm(FlaskForm):
             DataRequired(_l("Scan a label, a return slip or type a request number.")),
             Length(max=60),
         ],
-        render_kw={
-            "autofocus": True,
-            "autocomplete": "off",
-            "spellcheck": "false",
-            "inputmode": "text",
-            "enterkeyhint": "go",
-        },
+        render_kw=SCAN_FIELD,
     )
+
+
+class ItemForm(FlaskForm):
+    code = StringField(
+        _l("Scan each item's tag"),
+        validators=[DataRequired(_l("Scan the tag of an item in the parcel.")), Length(max=60)],
+        render_kw=SCAN_FIELD,
+    )
+
+
+class ExtraForm(FlaskForm):
+    code = HiddenField(validators=[DataRequired(), Length(max=60)])
+    units_seen = IntegerField(validators=[DataRequired()])
+
+
+class UnitsForm(FlaskForm):
+    """CSRF only: the unit fields (state-<no>, note-<no>) depend on the parcel."""
 
 
 class UnexpectedForm(FlaskForm):
@@ -43,34 +88,173 @@ class UnexpectedForm(FlaskForm):
         _l("What is in it, who sent it"),
         validators=[DataRequired(_l("Describe the parcel.")), Length(max=2000)],
     )
+    photos = MultipleFileField(
+        _l("Photos of the parcel and its contents"),
+        render_kw={"accept": "image/jpeg,image/png,image/webp", "capture": "environment"},
+    )
+
+
+def _page(status: int = 200, **context: Any) -> tuple[str, int]:
+    rma: Rma | None = context.get("rma")
+    receipt = receipt_of(rma) if rma is not None else None
+    defaults: dict[str, Any] = {
+        "form": ScanForm(formdata=None),
+        "item_form": ItemForm(formdata=None),
+        "units_form": UnitsForm(formdata=None),
+        "unexpected": UnexpectedForm(formdata=None),
+        "result": None,
+        "error": None,
+        "feedback": None,
+        "receipt": receipt,
+        "open_units": receipt is not None and rma is not None and rma.status == RmaStatus.RECEIVED,
+        "unit_states": EXPECTED_UNIT_STATES,
+        "unit_state_labels": UNIT_STATE_LABELS,
+        "labels": LABELS,
+    }
+    defaults.update(context)
+    return render_template("staff/intake.html", **defaults), status
 
 
 @bp.route("/", methods=["GET", "POST"])
 @staff_required(Role.WAREHOUSE)
 def scan():
     form = ScanForm()
-    result = error = None
-    status = 200
-    if form.validate_on_submit():
+    if not form.validate_on_submit():
+        return _page(422 if form.is_submitted() else 200, form=form)
+    try:
+        result = receive_parcel(
+            form.code.data, staff_actor(current_user), location_id=current_user.location_id
+        )
+        commit()
+    except ScanError as exc:
+        db.session.rollback()
+        return _page(422, error=exc.message)
+    return _page(result=result, rma=result.rma, feedback="good" if result.new else "warn")
+
+
+@bp.route("/lookup")
+@staff_required(Role.WAREHOUSE)
+def lookup():
+    """The case a code finds, as JSON, without taking anything in: for the screen's instant
+    answer and for other tools at the desk. 404 / 422 with an error body otherwise."""
+    code = request.args.get("code", "")
+    try:
+        rma = find_case(code)
+    except ScanError as exc:
+        body = {"error": {"code": exc.code, "message": str(exc.message), "details": exc.details}}
+        return jsonify(body), exc.status
+    if not can_see(current_user, rma):
+        return jsonify({"error": {"code": "unknown_code", "message": "", "details": {}}}), 404
+    locale = "ja" if str(request.accept_languages.best_match(["ja", "en"])) == "ja" else "en"
+    return jsonify(
+        {
+            "number": rma.number,
+            "display_number": rma.display_number,
+            "type": rma.type.value,
+            "status": rma.status.value,
+            "customer": rma.customer.name,
+            "lines": [
+                {
+                    "item": line.label(locale),
+                    "sku": line.variant.sku if line.variant else None,
+                    "jan": line.variant.jan if line.variant else None,
+                    "quantity": line.quantity,
+                }
+                for line in rma.lines
+            ],
+        }
+    )
+
+
+@bp.route("/<number>")
+@staff_required(Role.WAREHOUSE)
+def case(number: str):
+    """A received case's units, to check item by item."""
+    return _page(rma=visible_rma(number))
+
+
+@bp.route("/<number>/item", methods=["POST"])
+@staff_required(Role.WAREHOUSE)
+def item(number: str):
+    """An item's tag scanned into the open case: which unit it is, or why it does not fit.
+    Records nothing."""
+    rma = visible_rma(number)
+    form = ItemForm()
+    if not form.validate_on_submit():
+        return _page(422, rma=rma, item_form=form)
+    try:
+        check: UnitCheck = check_item_code(rma, form.code.data)
+    except ScanError as exc:
+        feedback = "bad"
+        return _page(
+            422,
+            rma=rma,
+            item_error=exc.message,
+            wrong_case=isinstance(exc, WrongCase),
+            feedback=feedback,
+        )
+    extra_form = None
+    if not check.units:
+        receipt = receipt_of(rma)
+        extra_form = ExtraForm(
+            formdata=None, code=check.variant.jan, units_seen=len(receipt.units) if receipt else 0
+        )
+    return _page(
+        rma=rma,
+        check=check,
+        extra_form=extra_form,
+        feedback="good" if check.units else "warn",
+    )
+
+
+@bp.route("/<number>/extra", methods=["POST"])
+@staff_required(Role.WAREHOUSE)
+def extra(number: str):
+    rma = visible_rma(number)
+    form = ExtraForm()
+    if not form.validate_on_submit():
+        return _page(422, rma=rma, item_error=_l("Scan the item again."), feedback="bad")
+    try:
+        unit = add_extra_unit(
+            rma.id, form.code.data, staff_actor(current_user), units_seen=form.units_seen.data
+        )
+        commit()
+    except DomainError as exc:
+        db.session.rollback()
+        return _page(422, rma=rma, item_error=exc.message, feedback="bad")
+    notice = (
+        _l("Extra unit %(no)d recorded.", no=unit.unit_no)
+        if unit
+        else _l("That extra unit was already recorded — nothing changed.")
+    )
+    return _page(rma=visible_rma(number), notice=notice, feedback="good" if unit else "warn")
+
+
+@bp.route("/<number>/units", methods=["POST"])
+@staff_required(Role.WAREHOUSE)
+def units(number: str):
+    """Save what the desk found for each expected unit."""
+    rma = visible_rma(number)
+    form = UnitsForm()
+    if not form.validate_on_submit():
+        return _page(422, rma=rma, units_error=_l("The form expired. Please try again."))
+    changes: dict[int, tuple[UnitState, str]] = {}
+    for key, value in request.form.items():
+        if not key.startswith("state-"):
+            continue
         try:
-            result = receive_parcel(
-                form.code.data, staff_actor(current_user), location_id=current_user.location_id
-            )
-            commit()
-        except ScanError as exc:
-            db.session.rollback()
-            error, status = exc.message, 422
-        form.code.data = ""  # ready for the next scan
-    elif form.is_submitted():
-        status = 422
-    return render_template(
-        "staff/intake.html",
-        form=form,
-        result=result,
-        error=error,
-        unexpected=UnexpectedForm(formdata=None),
-        labels=LABELS,
-    ), status
+            unit_no, state = int(key.removeprefix("state-")), UnitState(value)
+        except ValueError:
+            return _page(422, rma=rma, units_error=_l("Choose a state for every unit."))
+        changes[unit_no] = (state, request.form.get(f"note-{unit_no}", ""))
+    try:
+        changed = set_unit_states(rma.id, changes, staff_actor(current_user))
+        commit()
+    except DomainError as exc:
+        db.session.rollback()
+        return _page(422, rma=rma, units_error=exc.message, feedback="bad")
+    notice = _l("Saved %(n)d unit(s).", n=len(changed)) if changed else _l("Nothing changed.")
+    return _page(rma=visible_rma(number), notice=notice, feedback="good" if changed else "warn")
 
 
 @bp.route("/unexpected", methods=["POST"])
@@ -78,27 +262,31 @@ def scan():
 def unexpected():
     form = UnexpectedForm()
     if not form.validate_on_submit():
-        return render_template(
-            "staff/intake.html",
-            form=ScanForm(formdata=None),
-            result=None,
-            error=None,
-            unexpected=form,
-            labels=LABELS,
-        ), 422
+        return _page(422, unexpected=form)
+    files = [f for f in form.photos.data or [] if f and f.filename]
+    try:
+        images = [save_image(f) for f in files]
+    except DomainError as exc:
+        form.photos.errors = [exc.message]
+        return _page(422, unexpected=form)
     parcel = record_unexpected(
         form.code.data or "",
         staff_actor(current_user),
         location_id=current_user.location_id,
         note=form.note.data,
     )
+    for image in images:
+        db.session.add(
+            Attachment(
+                unexpected_parcel_id=parcel.id,
+                kind=AttachmentKind.PARCEL,
+                stored_name=image.name,
+                content_type=image.content_type,
+                size_bytes=image.size,
+                width=image.width,
+                height=image.height,
+                added_by=current_user.name,
+            )
+        )
     commit()
-    return render_template(
-        "staff/intake.html",
-        form=ScanForm(formdata=None),
-        result=None,
-        error=None,
-        unexpected=UnexpectedForm(formdata=None),
-        labels=LABELS,
-        recorded=parcel,
-    )
+    return _page(recorded=parcel, photo_count=len(images), feedback="warn")

@@ -3,6 +3,8 @@
  *  - photos open large in a dialog (links open the file in a new tab without script)
  *  - the call-centre form shows only the fields that apply to the choices made
  *  - a copy button for the customer's private link
+ *  - the intake screen answers every scan with a sound and a flash, and keeps the cursor in
+ *    the scan field so that the desk works all day without the mouse
  */
 (function () {
   "use strict";
@@ -87,7 +89,60 @@
     });
   }
 
+  // One tone per answer: good = one high beep, warn = two mid beeps, bad = a long low buzz.
+  var TONES = {
+    good: [[1318, 0, 0.12]],
+    warn: [[880, 0, 0.1], [880, 0.16, 0.1]],
+    bad: [[196, 0, 0.45]]
+  };
+
+  function beep(kind) {
+    var Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context || !TONES[kind]) return;
+    try {
+      var audio = new Context();
+      TONES[kind].forEach(function (tone) {
+        var osc = audio.createOscillator();
+        var gain = audio.createGain();
+        osc.type = kind === "bad" ? "square" : "sine";
+        osc.frequency.value = tone[0];
+        gain.gain.value = 0.15;
+        osc.connect(gain);
+        gain.connect(audio.destination);
+        osc.start(audio.currentTime + tone[1]);
+        osc.stop(audio.currentTime + tone[1] + tone[2]);
+      });
+      setTimeout(function () { audio.close(); }, 1000);
+    } catch (e) {
+      // no sound device: the colours still say it
+    }
+  }
+
+  function intake() {
+    var page = document.querySelector(".intake");
+    if (!page) return;
+    var kind = page.getAttribute("data-feedback");
+    if (kind) {
+      beep(kind);
+      page.classList.add("intake--flash-" + kind);
+      setTimeout(function () { page.classList.remove("intake--flash-" + kind); }, 600);
+    }
+    var field = page.querySelector("[data-scan-field][autofocus]") || page.querySelector("[data-scan-field]");
+    if (!field) return;
+    field.focus();
+    field.select();
+    // A click elsewhere (a photo, a link) must not leave the scanner typing into nothing.
+    document.addEventListener("keydown", function (event) {
+      var active = document.activeElement;
+      var typing = active && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName);
+      if (!typing && event.key.length === 1 && !event.ctrlKey && !event.metaKey && !event.altKey) {
+        field.focus();
+      }
+    });
+  }
+
   lightbox();
   filing();
   copyButtons();
+  intake();
 })();

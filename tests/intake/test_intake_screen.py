@@ -63,3 +63,46 @@ def test_a_parcel_matching_nothing_is_recorded_for_support(app, client, logged_i
 def test_only_warehouse_staff_and_admins_take_parcels_in(client, logged_in):
     logged_in(Role.STORE)
     assert client.get("/staff/intake/").status_code == 403
+
+
+def test_an_unexpected_parcel_keeps_its_photos_and_refuses_a_fake_one(app, client, logged_in):
+    import io
+
+    from PIL import Image
+
+    from reverse.rmas.constants import AttachmentKind
+    from reverse.rmas.models import Attachment
+
+    photo = io.BytesIO()
+    Image.new("RGB", (64, 48), "navy").save(photo, "JPEG")
+    logged_in(Role.WAREHOUSE)
+    page = client.get("/staff/intake/")
+    fake = client.post(
+        "/staff/intake/unexpected",
+        data={
+            "note": "靴1足",
+            "photos": [(io.BytesIO(b"not an image"), "box.jpg")],
+            "csrf_token": csrf_token(page.text),
+        },
+        content_type="multipart/form-data",
+    )
+    assert fake.status_code == 422
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(UnexpectedParcel)) == 0
+    kept = client.post(
+        "/staff/intake/unexpected",
+        data={
+            "note": "靴1足",
+            "photos": [(io.BytesIO(photo.getvalue()), "box.jpg")],
+            "csrf_token": csrf_token(page.text),
+        },
+        content_type="multipart/form-data",
+    )
+    assert kept.status_code == 200
+    with app.app_context():
+        parcel = db.session.scalars(sa.select(UnexpectedParcel)).one()
+        photos = db.session.scalars(
+            sa.select(Attachment).where(Attachment.unexpected_parcel_id == parcel.id)
+        ).all()
+        assert [p.kind for p in photos] == [AttachmentKind.PARCEL]
+        assert photos[0].rma_id is None
