@@ -99,7 +99,7 @@ def _page(status: int = 200, **context: Any) -> tuple[str, int]:
     receipt = receipt_of(rma) if rma is not None else None
     defaults: dict[str, Any] = {
         "form": ScanForm(formdata=None),
-        "item_form": ItemForm(formdata=None),
+        "item_form": ItemForm(formdata=None, prefix="item"),
         "units_form": UnitsForm(formdata=None),
         "unexpected": UnexpectedForm(formdata=None),
         "result": None,
@@ -179,7 +179,7 @@ def item(number: str):
     """An item's tag scanned into the open case: which unit it is, or why it does not fit.
     Records nothing."""
     rma = visible_rma(number)
-    form = ItemForm()
+    form = ItemForm(prefix="item")
     if not form.validate_on_submit():
         return _page(422, rma=rma, item_form=form)
     try:

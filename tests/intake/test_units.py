@@ -145,13 +145,13 @@ def test_the_desk_checks_items_and_marks_a_unit_short_on_the_screen(
     token = csrf_token(page.text)
 
     ok = client.post(
-        f"/staff/intake/{received.number}/item", data={"code": jan, "csrf_token": token}
+        f"/staff/intake/{received.number}/item", data={"item-code": jan, "csrf_token": token}
     )
     assert "unit 1 of this request" in ok.text
     assert 'data-feedback="good"' in ok.text
 
     wrong = client.post(
-        f"/staff/intake/{received.number}/item", data={"code": other_jan, "csrf_token": token}
+        f"/staff/intake/{received.number}/item", data={"item-code": other_jan, "csrf_token": token}
     )
     assert wrong.status_code == 422
     assert other.display_number in wrong.text
