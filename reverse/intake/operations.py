@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from reverse.catalog.models import Variant
 from reverse.core.actors import Actor
 from reverse.core.codes import is_valid_tracking_number, parse_rma_number
+from reverse.core.db import lock_query
 from reverse.core.errors import DomainError
 from reverse.core.i18n import N_
 from reverse.core.normalise import code_text, digits_and_dashes
@@ -19,7 +20,7 @@ from reverse.intake.models import Receipt, ReceiptUnit, UnexpectedParcel
 from reverse.resolution.constants import RefundRelease
 from reverse.resolution.operations import on_release_point
 from reverse.rmas.constants import RmaStatus, RmaType
-from reverse.rmas.models import Rma, RmaLine
+from reverse.rmas.models import Attachment, Rma, RmaLine
 from reverse.rmas.operations import get_rma_for_update, move_rma
 from reverse.shipping.models import Shipment
 
@@ -298,3 +299,38 @@ def _open_receipt(rma: Rma) -> Receipt:
             _l("%(n)s is past receiving: its units can no longer change.", n=rma.display_number)
         )
     return receipt
+
+
+# ---------------------------------------------------------------- unexpected parcels
+
+
+def match_unexpected(parcel_id: int, code: str, actor: Actor) -> tuple[UnexpectedParcel, Rma]:
+    """Support found whose parcel it is: link it (and its photos) to the case `code` points
+    at, and take it in for that case when the case was waiting for it. Matching it to the
+    same case again changes nothing; to another case is refused."""
+    parcel = db.session.execute(
+        lock_query(sa.select(UnexpectedParcel).where(UnexpectedParcel.id == parcel_id))
+    ).scalar_one_or_none()
+    if parcel is None:
+        raise UnknownCode(_l("No unexpected parcel #%(id)d.", id=parcel_id))
+    rma = find_case(code)
+    if parcel.rma_id == rma.id:
+        return parcel, rma
+    if parcel.rma_id is not None:
+        raise ScanError(_l("Parcel #%(id)d is already matched to another request.", id=parcel.id))
+    parcel.rma_id = rma.id
+    for photo in db.session.scalars(
+        sa.select(Attachment).where(Attachment.unexpected_parcel_id == parcel.id)
+    ):
+        photo.rma_id = rma.id
+    rma = get_rma_for_update(rma.id)
+    rma.add_note(
+        actor,
+        N_("Unexpected parcel #%(id)s matched to this request: %(note)s"),
+        msgid=True,
+        params={"id": parcel.id, "note": parcel.note[:200]},
+    )
+    db.session.flush()
+    if rma.status in RECEIVABLE and rma.type != RmaType.REPAIR:
+        receive_parcel(rma.number, actor, location_id=parcel.location_id)
+    return parcel, rma

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, render_template, request
+import sqlalchemy as sa
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -24,6 +25,7 @@ from reverse.core.errors import DomainError
 from reverse.core.uploads import save_image
 from reverse.extensions import db
 from reverse.intake.constants import UNIT_STATE_LABELS, UnitState
+from reverse.intake.models import UnexpectedParcel
 from reverse.intake.operations import (
     EXPECTED_UNIT_STATES,
     ScanError,
@@ -32,6 +34,7 @@ from reverse.intake.operations import (
     add_extra_unit,
     check_item_code,
     find_case,
+    match_unexpected,
     receipt_of,
     receive_parcel,
     record_unexpected,
@@ -290,3 +293,61 @@ def unexpected():
         )
     commit()
     return _page(recorded=parcel, photo_count=len(images), feedback="warn")
+
+
+class MatchForm(FlaskForm):
+    code = StringField(
+        _l("Request number or tracking number"),
+        validators=[DataRequired(_l("Type the request number.")), Length(max=60)],
+    )
+
+
+@bp.route("/unexpected-parcels")
+@staff_required(Role.WAREHOUSE, Role.SUPPORT)
+def unexpected_parcels():
+    """Parcels that matched nothing at the desk: unmatched first, for support to match."""
+    parcels = db.session.scalars(
+        sa.select(UnexpectedParcel)
+        .order_by(UnexpectedParcel.rma_id.is_not(None), UnexpectedParcel.received_at.desc())
+        .limit(200)
+    ).all()
+    photos: dict[int, list[Attachment]] = {}
+    if parcels:
+        for photo in db.session.scalars(
+            sa.select(Attachment).where(
+                Attachment.unexpected_parcel_id.in_([p.id for p in parcels])
+            )
+        ):
+            photos.setdefault(photo.unexpected_parcel_id, []).append(photo)
+    matched = {
+        rma.id: rma
+        for rma in db.session.scalars(
+            sa.select(Rma).where(Rma.id.in_([p.rma_id for p in parcels if p.rma_id]))
+        )
+    }
+    return render_template(
+        "staff/unexpected_parcels.html",
+        parcels=parcels,
+        photos=photos,
+        matched=matched,
+        form=MatchForm(formdata=None),
+        labels=LABELS,
+    )
+
+
+@bp.route("/unexpected-parcels/<int:parcel_id>/match", methods=["POST"])
+@staff_required(Role.WAREHOUSE, Role.SUPPORT)
+def match(parcel_id: int):
+    form = MatchForm()
+    if not form.validate_on_submit():
+        flash(_l("Type the request number."), "error")
+        return redirect(url_for(".unexpected_parcels", _anchor=f"parcel-{parcel_id}"))
+    try:
+        _, rma = match_unexpected(parcel_id, form.code.data, staff_actor(current_user))
+        commit()
+    except ScanError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for(".unexpected_parcels", _anchor=f"parcel-{parcel_id}"))
+    flash(_l("Parcel #%(id)d matched to %(n)s.", id=parcel_id, n=rma.display_number), "success")
+    return redirect(url_for(".unexpected_parcels", _anchor=f"parcel-{parcel_id}"))

@@ -36,7 +36,9 @@ from reverse.rmas.constants import STATUS_LABELS, AttachmentKind, ProofStatus, R
 from reverse.rmas.models import Attachment, EventKind, Rma
 from reverse.rmas.operations import add_internal_note, add_staff_message, move_rma
 from reverse.rmas.policies import can_see, scope_rmas, staff_actor
+from reverse.staff.carriers import bp as carriers_bp
 from reverse.staff.common import LABELS, pending_proof_count, visible_rma
+from reverse.staff.dispositions import bp as dispositions_bp
 from reverse.staff.filing import FILED_KEY
 from reverse.staff.filing import bp as filing_bp
 from reverse.staff.forms import (
@@ -46,8 +48,6 @@ from reverse.staff.forms import (
     StatusChangeForm,
     VerifyProofForm,
 )
-from reverse.staff.carriers import bp as carriers_bp
-from reverse.staff.dispositions import bp as dispositions_bp
 from reverse.staff.inspection import bp as inspection_bp
 from reverse.staff.intake import bp as intake_bp
 from reverse.staff.queues import bp as queues_bp
@@ -269,8 +269,16 @@ def rma_note(number: str):
 @staff_required()
 def attachment(attachment_id: int):
     item = db.session.get(Attachment, attachment_id)
-    # Photos of a case the viewer may not see look exactly like missing ones.
-    if item is None or item.rma is None or not can_see(current_user, item.rma):
+    # Photos of a case the viewer may not see look exactly like missing ones; photos of a
+    # parcel matching no case are for the desk and support.
+    if item is None:
+        abort(404)
+    if item.rma is not None:
+        if not can_see(current_user, item.rma):
+            abort(404)
+    elif item.unexpected_parcel_id is None or not current_user.has_role(
+        Role.ADMIN, Role.WAREHOUSE, Role.SUPPORT
+    ):
         abort(404)
     try:
         path = upload_path(item.stored_name)

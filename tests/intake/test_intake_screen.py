@@ -106,3 +106,45 @@ def test_an_unexpected_parcel_keeps_its_photos_and_refuses_a_fake_one(app, clien
         ).all()
         assert [p.kind for p in photos] == [AttachmentKind.PARCEL]
         assert photos[0].rma_id is None
+
+
+def test_support_matches_an_unexpected_parcel_and_the_waiting_case_is_received(
+    app, client, logged_in, create_rma
+):
+    from reverse.core.actors import Actor
+    from reverse.intake.operations import record_unexpected
+    from reverse.rmas.models import Rma
+
+    rma = create_rma(RmaType.RETURN, RmaStatus.AWAITING_ITEM)
+    with app.app_context():
+        parcel = record_unexpected("", Actor.system("desk"), location_id=None, note="ニット")
+        db.session.commit()
+        parcel_id = parcel.id
+    logged_in(Role.SUPPORT)
+    page = client.get("/staff/intake/unexpected-parcels")
+    assert page.status_code == 200
+    assert f'id="parcel-{parcel_id}"' in page.text
+    token = csrf_token(page.text)
+    for _ in range(2):  # a second match to the same case changes nothing
+        done = client.post(
+            f"/staff/intake/unexpected-parcels/{parcel_id}/match",
+            data={"code": rma.display_number, "csrf_token": token},
+        )
+        assert done.status_code == 302
+    other = create_rma(RmaType.RETURN, RmaStatus.AWAITING_ITEM)
+    refused = client.post(
+        f"/staff/intake/unexpected-parcels/{parcel_id}/match",
+        data={"code": other.number, "csrf_token": token},
+        follow_redirects=True,
+    )
+    assert "flash--error" in refused.text
+    with app.app_context():
+        assert db.session.get(UnexpectedParcel, parcel_id).rma_id == rma.id
+        assert db.session.get(Rma, rma.id).status == RmaStatus.RECEIVED
+        assert db.session.get(Rma, other.id).status == RmaStatus.AWAITING_ITEM
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Receipt)) == 1
+
+
+def test_store_staff_do_not_see_unexpected_parcels(client, logged_in):
+    logged_in(Role.STORE)
+    assert client.get("/staff/intake/unexpected-parcels").status_code == 403
