@@ -129,7 +129,8 @@ def render_pdf(
     `stylesheets` are more files under static/ ("css/label.css") applied after the print
     stylesheet, parsed once per file version instead of on every render as a `<link>` would be.
     `user_agent_stylesheet` (a file under static/) replaces WeasyPrint's HTML user-agent
-    stylesheet, for documents of a few known elements that render often (labels); and
+    stylesheet *and* the print stylesheet, for documents of a few known elements that render
+    often (labels): it carries what they need of both; and
     `compress=False` leaves the PDF's streams uncompressed, a few milliseconds less for a
     slightly larger file.
     Raises PdfResourceRefused when the template references a resource it may not load.
@@ -151,7 +152,7 @@ def render_pdf(
             document = _HTMLWithOwnUserAgent(
                 string=html, media_type="print", user_agent_css=ua_css, **options
             )
-        sheets = [print_stylesheet(fetcher)]
+        sheets = [print_stylesheet(fetcher)] if user_agent_stylesheet is None else []
         sheets += [_extra_stylesheet(fetcher, font_config, name) for name in stylesheets]
         return document.write_pdf(
             stylesheets=sheets, font_config=font_config, uncompressed_pdf=not compress
