@@ -17,7 +17,12 @@ from reverse.core.db import commit
 from reverse.extensions import db
 from reverse.shipping.constants import Carrier
 from reverse.shipping.models import CarrierAccount
-from reverse.shipping.operations import InvalidRange, add_range
+from reverse.shipping.operations import (
+    InvalidAccount,
+    InvalidRange,
+    add_carrier_account,
+    add_range,
+)
 from reverse.shipping.tracking import (
     TrackingError,
     TrackingReport,
@@ -120,15 +125,11 @@ def add_account_command(location_code: str, carrier: str, customer_code: str, na
     location = db.session.scalar(sa.select(Location).where(Location.code == location_code))
     if location is None:
         raise click.BadParameter(f"no location {location_code!r}", param_hint="--location")
-    account = CarrierAccount(
-        location=location, carrier=Carrier(carrier), customer_code=customer_code.strip(), name=name
-    )
-    db.session.add(account)
     try:
-        db.session.flush()
-    except sa.exc.IntegrityError as exc:
+        account = add_carrier_account(location, Carrier(carrier), customer_code, name=name)
+    except InvalidAccount as exc:
         db.session.rollback()
-        raise click.ClickException("this location already has that carrier account") from exc
+        raise click.ClickException(str(exc.message)) from exc
     commit()
     click.echo(f"account {account.id}: {location.code} {carrier} {account.customer_code}")
 

@@ -3,6 +3,7 @@ and what their labels and carrier CSV rows say."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import sqlalchemy as sa
@@ -12,7 +13,7 @@ from reverse.catalog.models import Location
 from reverse.core.actors import Actor
 from reverse.core.codes import tracking_check_digit
 from reverse.core.errors import DomainError
-from reverse.core.normalise import phone_display
+from reverse.core.normalise import code_text, digits_and_dashes, nfkc, phone_display
 from reverse.extensions import db
 from reverse.jobs.outbox import enqueue
 from reverse.rmas.models import Rma
@@ -38,37 +39,80 @@ def tracking_number(body: int) -> str:
     return digits + str(tracking_check_digit(digits))
 
 
+def _range_body(value: str, field: str) -> int:
+    """The 11-digit body of a number as typed: full-width digits, hyphens and spaces are
+    accepted, and a 12th digit must be the right check digit."""
+    digits = digits_and_dashes(value)
+    well_formed = digits.isascii() and digits.isdigit()
+    if not well_formed or len(digits) not in (BODY_DIGITS, BODY_DIGITS + 1):
+        raise InvalidRange(
+            _l("Give 11-digit bodies or 12-digit tracking numbers."), field=field, number=digits
+        )
+    if len(digits) == BODY_DIGITS + 1:
+        if tracking_check_digit(digits[:BODY_DIGITS]) != int(digits[-1]):
+            raise InvalidRange(
+                _l("%(n)s has a wrong check digit.", n=digits), field=field, number=digits
+            )
+        digits = digits[:BODY_DIGITS]
+    return int(digits)
+
+
 def add_range(account: CarrierAccount, first: str, last: str) -> TrackingRange:
     """Record a range the carrier issued, given as its first and last tracking numbers (or
-    11-digit bodies). Overlapping an existing range of the same carrier is refused."""
-    bodies = []
-    for value in (first, last):
-        digits = value.strip()
-        if len(digits) == BODY_DIGITS + 1 and digits.isdigit():
-            if tracking_check_digit(digits[:BODY_DIGITS]) != int(digits[-1]):
-                raise InvalidRange(_l("%(n)s has a wrong check digit.", n=digits), number=digits)
-            digits = digits[:BODY_DIGITS]
-        if len(digits) != BODY_DIGITS or not digits.isdigit():
-            raise InvalidRange(_l("Give 11-digit bodies or 12-digit tracking numbers."))
-        bodies.append(int(digits))
-    low, high = bodies
+    11-digit bodies). Overlapping an existing range of the same carrier is refused; the very
+    same range of the same account again changes nothing."""
+    low, high = _range_body(first, "first"), _range_body(last, "last")
     if low > high:
-        raise InvalidRange(_l("The first number must not be after the last."))
-    overlap = db.session.scalar(
-        sa.select(TrackingRange.id)
+        raise InvalidRange(_l("The first number must not be after the last."), field="last")
+    # Two admins adding overlapping ranges at once: the carrier's accounts are locked in one
+    # order, so the second waits and then sees the first one's range (SQLite serialises anyway).
+    db.session.execute(
+        sa.select(CarrierAccount.id)
+        .where(CarrierAccount.carrier == account.carrier)
+        .order_by(CarrierAccount.id)
+        .with_for_update()
+    ).all()
+    overlap = db.session.execute(
+        sa.select(TrackingRange, CarrierAccount)
         .join(CarrierAccount, TrackingRange.account_id == CarrierAccount.id)
         .where(
             CarrierAccount.carrier == account.carrier,
             TrackingRange.first_body <= high,
             TrackingRange.last_body >= low,
         )
-    )
+        .order_by(TrackingRange.first_body)
+    ).first()
     if overlap:
-        raise InvalidRange(_l("This range overlaps a range already recorded for the carrier."))
+        rng, owner = overlap
+        if owner.id == account.id and (rng.first_body, rng.last_body) == (low, high):
+            return rng  # the same range again (a resent form): already recorded
+        raise _overlap_error(account, rng, owner)
     rng = TrackingRange(account=account, first_body=low, last_body=high, next_body=low)
     db.session.add(rng)
     db.session.flush()
     return rng
+
+
+def _overlap_error(
+    account: CarrierAccount, rng: TrackingRange, owner: CarrierAccount
+) -> InvalidRange:
+    """Say which recorded range is in the way, so the admin can check the carrier's paper."""
+    first, last = tracking_number(rng.first_body), tracking_number(rng.last_body)
+    if owner.id == account.id:
+        message = _l(
+            "This range overlaps %(first)s – %(last)s, already recorded for this account.",
+            first=first,
+            last=last,
+        )
+    else:
+        message = _l(
+            "This range overlaps %(first)s – %(last)s of the account %(code)s at %(location)s.",
+            first=first,
+            last=last,
+            code=owner.customer_code,
+            location=owner.location.code,
+        )
+    return InvalidRange(message, range=rng.id, account=owner.id)
 
 
 def allocate_tracking_number(account: CarrierAccount) -> str:
@@ -130,6 +174,71 @@ def carrier_account_for(location: Location, carrier: Carrier | None = None) -> C
 class NoCarrierAccount(DomainError):
     status = 409
     code = "no_carrier_account"
+
+
+class InvalidAccount(DomainError):
+    code = "invalid_carrier_account"
+
+
+#: ご請求先顧客コード / お客様コード as the carrier wrote it, without grouping hyphens
+_SHIPPER_CODE_RE = re.compile(r"[0-9A-Z]{4,20}")
+
+
+def shipper_code(value: str) -> str:
+    """The shipper code as stored and printed on slips and in carrier CSVs: NFKC, upper case,
+    without the hyphens and spaces people type to group it ("０４７１-０００-０１００１")."""
+    code = code_text(value).replace("-", "").replace(" ", "").upper()
+    if not _SHIPPER_CODE_RE.fullmatch(code):
+        raise InvalidAccount(
+            _l("Give the shipper code as the carrier issued it: 4 to 20 letters or digits."),
+            field="customer_code",
+        )
+    return code
+
+
+def add_carrier_account(
+    location: Location,
+    carrier: Carrier,
+    customer_code: str,
+    *,
+    name: str = "",
+    active: bool = True,
+) -> CarrierAccount:
+    """A location's contract with a carrier. The same shipper code twice for one location and
+    carrier is refused; the unique constraint catches two admins adding it at once."""
+    code = shipper_code(customer_code)
+    name = nfkc(name)
+    if len(name) > 120:
+        raise InvalidAccount(_l("The name is longer than 120 characters."), field="name")
+    duplicate = _l("%(location)s already has this carrier account.", location=location.code)
+    exists = db.session.scalar(
+        sa.select(CarrierAccount.id).where(
+            CarrierAccount.location_id == location.id,
+            CarrierAccount.carrier == carrier,
+            CarrierAccount.customer_code == code,
+        )
+    )
+    if exists:
+        raise InvalidAccount(duplicate, field="customer_code", account=exists)
+    account = CarrierAccount(
+        location=location, carrier=carrier, customer_code=code, name=name, active=active
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(account)
+    except sa.exc.IntegrityError as exc:
+        raise InvalidAccount(duplicate, field="customer_code") from exc
+    return account
+
+
+def set_account_active(account: CarrierAccount, active: bool) -> bool:
+    """Switch an account off (no new labels are issued under it; its ranges and parcels stay)
+    or on again. Says whether anything changed: a repeated click changes nothing twice."""
+    if account.active == active:
+        return False
+    account.active = active
+    db.session.flush()
+    return True
 
 
 def _item_name(rma: Rma) -> str:
