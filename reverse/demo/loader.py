@@ -871,6 +871,7 @@ def load_demo(seed: int = DEFAULT_SEED) -> DemoSummary:
     for group in (products, customers, orders, rmas, stock):
         db.session.add_all(group)
         db.session.flush()
+    build_inspections(random.Random(f"{seed}-inspections"), rmas, locations, users)
     return DemoSummary(
         counts=_counts(),
         logins=[
@@ -2129,3 +2130,149 @@ _SWATCHES = {
 def rng_angle(number: str) -> float:
     """A small, stable tilt per case: photos are never taken quite straight."""
     return (int(number[-3:]) % 9 - 4) * 0.9
+
+
+# --- what the returns centre received and inspected ---------------------------------------------
+
+#: the disposition rules of the demo's returns centre (reason codes: rmas.constants.REASONS);
+#: rma type, reason, category, grade → disposition, note, active
+_DISPOSITION_RULES: tuple[tuple[Any, ...], ...] = (
+    (None, "defective", None, "C", "refurbish", "軽度の不良は補修してリユース販売", True),
+    (None, "defective", None, "D", "return_to_vendor", "製造上の不具合はメーカー返品", True),
+    (None, "defective", "shoes", None, "return_to_vendor", "靴の不良はメーカー保証で返品", True),
+    (None, "damaged_in_transit", None, "D", "dispose", "配送中の破損（修理不能）", True),
+    (None, "wrong_item", None, "A", "restock", "誤配送の返送品は未使用なら再入庫", True),
+    (None, None, "shoes", "B", "resale", "試し履きの靴はリユース販売", True),
+    (None, None, "home", "C", "recycle", "雑貨は補修せずリサイクル", True),
+    (None, None, "outerwear", "C", "dispose", "試験運用（停止中）", False),
+)
+
+#: checklist answers that differ from a perfect unit's, by grade
+_FLAWS_BY_GRADE = {"A": 0, "B": 1, "C": 2, "D": 3}
+
+
+def build_inspections(
+    rng: random.Random, rmas: list[Rma], locations: dict[str, Location], users: dict[str, User]
+) -> None:
+    """Disposition rules, and what arrived at the returns centre for the cases past receipt:
+    a receipt with its units for each received case (a few with a unit already graded), and
+    graded, decided units with their resale items for the inspected and resolved ones (the
+    grade their timeline names). Stock levels are left as built above."""
+    from reverse.intake.constants import (
+        RESALE_PRICE_PERCENT,
+        Disposition,
+        Grade,
+        UnitState,
+        checklist_for,
+    )
+    from reverse.intake.dispositions import propose_disposition
+    from reverse.intake.models import DispositionRule, Inspection, Receipt, ReceiptUnit
+    from reverse.resale.models import ResaleItem
+
+    rules = [
+        DispositionRule(
+            rma_type=RmaType(t) if t else None,
+            reason=reason,
+            category=Category(c) if c else None,
+            grade=Grade(g) if g else None,
+            disposition=Disposition(d),
+            note=note,
+            active=active,
+        )
+        for t, reason, c, g, d, note, active in _DISPOSITION_RULES
+    ]
+    db.session.add_all(rules)
+    db.session.flush()
+    centre = locations[MARKER_LOCATION]
+    warehouse = users["warehouse@example.jp"]
+    resale = (Disposition.RESALE, "B")
+    for rma in rmas:
+        if rma.type == RmaType.REPAIR or rma.status not in (S.RECEIVED, S.INSPECTED, S.RESOLVED):
+            continue
+        moved = {
+            e.to_status: e.created_at for e in rma.events if e.kind == EventKind.STATUS_CHANGED
+        }
+        received_at = moved[S.RECEIVED]
+        receipt = Receipt(
+            rma_id=rma.id,
+            location_id=centre.id,
+            scanned_code=rma.number,
+            received_by=warehouse.id,
+            received_by_label=warehouse.name,
+            received_at=received_at,
+        )
+        db.session.add(receipt)
+        db.session.flush()
+        units = []
+        for line in rma.lines:
+            for _ in range(line.quantity):
+                units.append(
+                    ReceiptUnit(
+                        receipt_id=receipt.id,
+                        rma_id=rma.id,
+                        unit_no=len(units) + 1,
+                        rma_line_id=line.id,
+                        variant_id=line.variant_id,
+                        state=UnitState.RECEIVED,
+                        recorded_by_label=warehouse.name,
+                        recorded_at=received_at,
+                    )
+                )
+        db.session.add_all(units)
+        db.session.flush()
+        if rma.status == S.RECEIVED:
+            # Some parcels were started: their first unit waits for its disposition.
+            graded = units[:1] if rng.random() < 0.35 else []
+            decided_at = None
+            grade = Grade(rng.choices("ABC", (6, 3, 1))[0])
+            inspected_at = received_at + timedelta(minutes=rng.randrange(20, 240))
+        else:
+            graded = units
+            decided_at = moved[S.INSPECTED]
+            event = next(e for e in rma.events if e.to_status == S.INSPECTED)
+            grade = Grade((event.data or {}).get("grade") or "A")
+            inspected_at = decided_at - timedelta(minutes=rng.randrange(5, 60))
+        for unit in graded:
+            line = next(li for li in rma.lines if li.id == unit.rma_line_id)
+            category = line.variant.product.category if line.variant else None
+            items = checklist_for(category)
+            flaws = _FLAWS_BY_GRADE[grade.value]
+            answers = {
+                item.key: item.good if n >= flaws else not item.good for n, item in enumerate(items)
+            }
+            proposed, rule = propose_disposition(
+                rma.type, line.reason, category, grade, [r for r in rules if r.active]
+            )
+            inspection = Inspection(
+                unit_id=unit.id,
+                rma_id=rma.id,
+                grade=grade,
+                checklist=answers,
+                notes="",
+                inspector_id=warehouse.id,
+                inspector_label=warehouse.name,
+                inspected_at=inspected_at,
+                proposed_disposition=proposed,
+                rule_id=rule.id if rule else None,
+            )
+            if decided_at is not None:
+                inspection.disposition = proposed
+                inspection.decided_by_label = warehouse.name
+                inspection.decided_at = decided_at
+                if (proposed, grade.value) == resale and rng.random() < 0.25:
+                    inspection.disposition = Disposition.REFURBISH
+                    inspection.override_reason = "ボタンが1つ欠けているため付け替えてから販売"
+            db.session.add(inspection)
+            if inspection.disposition == Disposition.RESALE and line.variant is not None:
+                price = line.variant.price_yen * RESALE_PRICE_PERCENT[grade] // 100
+                db.session.add(
+                    ResaleItem(
+                        unit_id=unit.id,
+                        variant_id=line.variant.id,
+                        location_id=centre.id,
+                        grade=grade,
+                        suggested_price_yen=price,
+                        price_yen=price,
+                    )
+                )
+    db.session.flush()

@@ -16,6 +16,7 @@ from reverse.core.i18n import N_
 from reverse.core.normalise import code_text, digits_and_dashes
 from reverse.extensions import db
 from reverse.intake.constants import UnitState
+from reverse.intake.inspection import finish_if_complete
 from reverse.intake.models import Receipt, ReceiptUnit, UnexpectedParcel
 from reverse.resolution.constants import RefundRelease
 from reverse.resolution.operations import on_release_point
@@ -254,6 +255,8 @@ def set_unit_states(
             actor, N_("Units checked at the desk: %(units)s"), msgid=True, params={"units": summary}
         )
         db.session.flush()
+        # marking the last undecided unit short can leave nothing to inspect
+        finish_if_complete(rma, actor)
     return changed
 
 
