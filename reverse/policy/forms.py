@@ -33,6 +33,7 @@ from reverse.policy.operations import (
     MAX_WINDOW_DAYS,
     RuleValues,
 )
+from reverse.resolution.constants import REFUND_RELEASE_LABELS
 from reverse.rmas.constants import REASON_LABELS, TYPE_LABELS, RmaType
 
 WINDOW_START_LABELS = {
@@ -90,12 +91,20 @@ class ChannelDefaultsForm(FlaskForm):
     window_starts = SelectField(_l("The window counts"), validators=[DataRequired()])
     allowed_types = MultiCheckboxField(_l("Requests customers may file"), validate_choice=True)
     proof_required = BooleanField(_l("Proof of purchase required (receipt or warranty card)"))
+    #: left out of a post, these two keep the channel's current values
+    refund_release = SelectField(_l("Refund goes to the payment system"))
+    store_credit_bonus_percent = IntegerField(
+        _l("Store credit bonus (%)"),
+        validators=[Optional(), NumberRange(0, 100, message=_range_message(0, 100))],
+        description=_l("Extra credit for customers who choose store credit. 0: not offered."),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Choices set here, not in the field declarations (WTForms 3.3 deprecates tuples there).
         self.window_starts.choices = _choices(WINDOW_START_LABELS)
         self.allowed_types.choices = _choices(TYPE_LABELS)
+        self.refund_release.choices = _choices(REFUND_RELEASE_LABELS)
 
 
 class RuleForm(FlaskForm):

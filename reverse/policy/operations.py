@@ -19,6 +19,7 @@ from reverse.core.errors import DomainError
 from reverse.extensions import db
 from reverse.policy.engine import RULE_SETTINGS
 from reverse.policy.models import PolicyRule, ReturnTerms
+from reverse.resolution.constants import RefundRelease
 from reverse.rmas.constants import REASON_LABELS, RmaType
 
 MAX_WINDOW_DAYS = 365
@@ -57,15 +58,24 @@ def update_channel_defaults(
     window_starts: WindowStart,
     allowed_types: list[str],
     proof_required: bool,
+    refund_release: RefundRelease | None = None,
+    store_credit_bonus_percent: int | None = None,
 ) -> None:
+    """Save a channel's defaults; the refund settings are kept when None."""
     errors: dict[str, Any] = {}
     _check_range(errors, "return_window_days", return_window_days, 0, MAX_WINDOW_DAYS)
+    if store_credit_bonus_percent is not None:
+        _check_range(errors, "store_credit_bonus_percent", store_credit_bonus_percent, 0, 100)
     if errors:
         raise PolicyInvalid(_l("Please correct the marked fields."), **errors)
     channel.return_window_days = return_window_days
     channel.window_starts = window_starts
     channel.allowed_types = _types(allowed_types)
     channel.proof_required = proof_required
+    if refund_release is not None:
+        channel.refund_release = refund_release
+    if store_credit_bonus_percent is not None:
+        channel.store_credit_bonus_percent = store_credit_bonus_percent
     db.session.flush()
 
 

@@ -40,6 +40,7 @@ from reverse.policy.operations import (
     update_channel_defaults,
     update_rule,
 )
+from reverse.resolution.constants import RefundRelease
 
 bp = Blueprint("policy", __name__, url_prefix="/policy")
 
@@ -186,7 +187,14 @@ def rule_active(rule_id: int):
 
 
 def _channel_form(channel: Channel, formdata: Any = None) -> ChannelDefaultsForm:
-    form = ChannelDefaultsForm(formdata=formdata, prefix=channel.code.value)
+    form = ChannelDefaultsForm(
+        formdata=formdata,
+        prefix=channel.code.value,
+        data={
+            "refund_release": channel.refund_release.value,
+            "store_credit_bonus_percent": channel.store_credit_bonus_percent,
+        },
+    )
     if formdata is None:
         form.return_window_days.data = channel.return_window_days
         form.window_starts.data = channel.window_starts.value
@@ -227,6 +235,8 @@ def channel_save(code: str):
             window_starts=WindowStart(form.window_starts.data),
             allowed_types=form.allowed_types.data or [],
             proof_required=form.proof_required.data,
+            refund_release=RefundRelease(form.refund_release.data),
+            store_credit_bonus_percent=form.store_credit_bonus_percent.data,
         )
     except PolicyInvalid as exc:
         db.session.rollback()

@@ -558,6 +558,15 @@ class ReviewForm(FlaskForm):
         _l("I have read the return terms"),
         validators=[InputRequired(_l("Please confirm that you have read the return terms."))],
     )
+    #: returns only, shown when the channel gives a bonus on store credit; money back if absent
+    refund_choice = RadioField(_l("How would you like your refund?"), default="refund")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.refund_choice.choices = [
+            ("refund", _l("Refund to the original payment method")),
+            ("store_credit", _l("Store credit")),
+        ]
 
 
 # -- find my request, and the status page ------------------------------------------------------

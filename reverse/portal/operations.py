@@ -36,6 +36,7 @@ from reverse.policy.engine import (
     today_in_japan,
 )
 from reverse.portal.models import PortalDraft
+from reverse.resolution.constants import Resolution
 from reverse.rmas.constants import (
     PHOTO_REQUIRED_REASONS,
     REASONS,
@@ -408,6 +409,8 @@ def submit_draft(
         setattr(rma, f"ship_{key}", contact.get(key, "") or "")
     needs_proof = outcome.proof_required and place not in OWN_PLACES
     rma.proof_status = ProofStatus.PENDING if needs_proof else ProofStatus.NOT_NEEDED
+    if rma_type == RmaType.RETURN:
+        rma.resolution = refund_choice(data, rma.channel)
     for attachment in db.session.scalars(
         sa.select(Attachment).where(Attachment.draft_id == draft.id)
     ):
@@ -420,12 +423,23 @@ def submit_draft(
         rma.transition(RmaStatus.APPROVED, Actor.system("policy"))
         rma.transition(RmaStatus.AWAITING_ITEM, Actor.system("policy"))
         db.session.flush()
+        from reverse.resolution.exchanges import reserve_replacements
         from reverse.shipping.operations import prepare_for_sending
 
+        reserve_replacements(rma, Actor.system("policy"))
         prepare_for_sending(rma)
     db.session.delete(draft)
     db.session.flush()
     return rma, token
+
+
+def refund_choice(data: dict[str, Any], channel: Channel) -> Resolution:
+    """Money back, or store credit when the customer chose it and the channel offers a bonus
+    for it (the choice is only shown then)."""
+    chose_credit = data.get("refund_choice") == Resolution.STORE_CREDIT.value
+    if chose_credit and channel.store_credit_bonus_percent > 0:
+        return Resolution.STORE_CREDIT
+    return Resolution.REFUND
 
 
 def _responsible_location(

@@ -62,6 +62,7 @@ from reverse.portal.forms import (
     select_choices,
 )
 from reverse.portal.models import PortalDraft
+from reverse.resolution.summary import customer_outcome
 from reverse.rmas.constants import (
     CUSTOMER_STATUS_TEXT,
     PHOTO_REQUIRED_REASONS,
@@ -758,11 +759,12 @@ def request_review(draft: PortalDraft):
     missing = ops.missing_step(draft)
     if missing is not None:
         return redirect(url_for(STEP_ENDPOINTS[missing]))
-    form = ReviewForm()
+    form = ReviewForm(data={"refund_choice": draft.data.get("refund_choice") or "refund"})
     error = None
     if form.validate_on_submit():
         # The mails about the case go out in the language the customer is reading now.
         ops.update_draft(draft, contact={**draft.data["contact"], "locale": locale_code()})
+        ops.update_draft(draft, refund_choice=form.refund_choice.data)
         try:
             _rma, token = ops.submit_draft(draft, Actor.customer())
         except ops.PortalError as exc:
@@ -809,6 +811,7 @@ def _review_render(draft, form, error, status):
         terms=_terms(),
         contact=data.get("contact", {}),
         locale=locale_code(),
+        credit_bonus_percent=ops.channel_for(place).store_credit_bonus_percent,
     )
 
 
@@ -880,6 +883,7 @@ def _status_render(rma: Rma, token: str, status: int = 200, **forms: Any):
             message_kind=EventKind.MESSAGE,
             locale=locale_code(),
             return_label=return_shipment(rma),
+            outcome=customer_outcome(rma),
         ),
         status,
     )

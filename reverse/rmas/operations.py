@@ -117,6 +117,9 @@ def move_rma(rma: Rma, to: RmaStatus, actor: Actor, *, note: str = "") -> RmaEve
                 _l("Someone else changed this request at the same moment. Please try again.")
             ) from exc
         enqueue("reverse.rmas.tasks:rma_status_changed", rma.id, event.id, queue="notifications")
+        from reverse.resolution.exchanges import on_case_moved  # imports rmas: not at the top
+
+        on_case_moved(rma, to, actor)
         if to == RmaStatus.AWAITING_ITEM:
             from reverse.shipping.operations import prepare_for_sending
 

@@ -23,6 +23,8 @@ from reverse.core.errors import DomainError
 from reverse.core.i18n import N_
 from reverse.core.normalise import digits_and_dashes, nfkc
 from reverse.extensions import db
+from reverse.resolution.constants import RefundRelease
+from reverse.resolution.operations import on_release_point
 from reverse.rmas.constants import RmaStatus
 from reverse.rmas.operations import move_rma
 from reverse.shipping.constants import Carrier, Direction, ShipmentStatus
@@ -150,6 +152,7 @@ def _move_case(shipment: Shipment, status: ShipmentStatus) -> None:
     if shipment.direction == Direction.TO_CENTRE:
         if rma.status in (RmaStatus.AWAITING_ITEM, RmaStatus.ACCEPTED):
             move_rma(rma, RmaStatus.IN_TRANSIT, actor)
+            on_release_point(rma, RefundRelease.CARRIER_SCAN, actor)
         if status == ShipmentStatus.DELIVERED:
             rma.add_note(
                 actor, N_("The parcel was delivered to our centre."), public=True, msgid=True
