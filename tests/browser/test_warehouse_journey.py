@@ -1,0 +1,60 @@
+"""The warehouse's day in a real browser: a parcel scanned in, a unit graded and sent to
+resale, and the customer's status page showing the refund that this released."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from reverse.auth.constants import Role
+from reverse.catalog.models import Location
+from reverse.extensions import db
+from reverse.resolution.constants import RefundRelease
+from reverse.rmas.constants import RmaStatus
+from tests.browser.conftest import STATIC_FILES_LEFT_TO_GC
+from tests.browser.test_staff_journeys import log_in
+from tests.fixtures.catalog import in_context
+from tests.resolution.conftest import centre, channel, make_case, variant  # noqa: F401
+
+pytestmark = [pytest.mark.browser, STATIC_FILES_LEFT_TO_GC]
+
+
+def test_scan_receive_inspect_as_b_accept_resale_and_the_customer_sees_the_refund(
+    app, live_server, browser, create_user, centre, channel, make_case  # noqa: F811
+):
+    channel(RefundRelease.INSPECTION)
+    case = make_case(RmaStatus.AWAITING_ITEM, lines=[{"price": 12900}])
+    with in_context(app):
+        desk = create_user(Role.WAREHOUSE, location=db.session.get(Location, centre))
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    log_in(page, live_server, desk.email)
+    page.wait_for_url("**/staff/rmas")
+    page.goto(f"{live_server}/lang/en")
+
+    # The scanner types the printed number into the focused field and presses Enter.
+    page.goto(f"{live_server}/staff/intake/")
+    page.keyboard.type(case.number)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "Received:" in page.inner_text(".scan-result")
+    assert page.locator(".intake[data-feedback=good]").count() == 1
+
+    page.get_by_role("link", name=re.compile("Inspect unit 1")).click()
+    # Apparel checklist: tags attached, and none of the faults.
+    for question in page.locator(".insp-check__set").all():
+        answer = "yes" if "Tags attached" in question.inner_text() else "no"
+        question.locator(f"input[value={answer}]").check()
+    page.locator("input[name=grade][value=B]").check()
+    page.get_by_role("button", name="Save inspection").click()
+    accept = page.get_by_role("button", name=re.compile("Accept: Resale"))
+    accept.click()
+
+    customer = browser.new_page(viewport={"width": 390, "height": 844})
+    customer.goto(f"{live_server}/lang/en")
+    customer.goto(f"{live_server}/r/{case.token}")
+    outcome = customer.inner_text("#outcome")
+    assert "Your refund" in outcome
+    assert "¥12,900" in outcome
+    page.close()
+    customer.close()
