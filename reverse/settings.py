@@ -48,6 +48,15 @@ class DefaultConfig:
     TRACKING_WEBHOOK_SECRET = ""
     #: a return label unused this many days expires the case
     LABEL_EXPIRY_DAYS = 14
+    # -- work queues (/staff/queues): how long a case may wait in each, from its last status
+    #: awaiting receipt (awaiting item, in transit), in days
+    SLA_RECEIPT_DAYS = 14
+    #: received, waiting for inspection, in hours
+    SLA_INSPECTION_HOURS = 48
+    #: inspected, waiting for the decision, in hours
+    SLA_DECISION_HOURS = 24
+    #: a case is "due soon" from this share of its SLA, in percent
+    SLA_DUE_SOON_PERCENT = 75
     BABEL_DEFAULT_LOCALE = "ja"
     BABEL_DEFAULT_TIMEZONE = "Asia/Tokyo"
     LANGUAGES = ("ja", "en")
