@@ -118,15 +118,22 @@ def user_for_token(token: str) -> User | None:
     """The user of a live login, or None when it ended, expired or never existed."""
     if not token:
         return None
-    login = db.session.scalar(
-        sa.select(LoginSession).where(LoginSession.token_hash == LoginSession.hash_token(token))
-    )
-    if login is None or login.ended_at is not None or login.expires_at <= utcnow():
+    # One query for the session and its user: this runs on every staff request.
+    row = db.session.execute(
+        sa.select(LoginSession, User)
+        .join(User, User.id == LoginSession.user_id)
+        .where(
+            LoginSession.token_hash == LoginSession.hash_token(token),
+            LoginSession.ended_at.is_(None),
+            LoginSession.expires_at > utcnow(),
+            User.active,
+        )
+    ).first()
+    if row is None:
         return None
-    if not login.user.active:
-        return None
-    login.user.session_token = token
-    return login.user
+    user = row.User
+    user.session_token = token
+    return user
 
 
 def end_session(token: str) -> None:

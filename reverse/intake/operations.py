@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -46,15 +48,16 @@ class ScanResult:
     new: bool
 
 
-def find_case(code: str) -> Rma:
+def find_case(code: str, *, options: Sequence[Any] = ()) -> Rma:
     """The case a scanned or typed code points at: an RMA number (printed, as Code 128 or
-    QR, or typed with full-width digits) or a tracking number of one of its parcels."""
+    QR, or typed with full-width digits) or a tracking number of one of its parcels.
+    `options` are loader options for the query (what the caller will read of the case)."""
     text = code_text(code).strip()
     if not text or len(text) > 60:
         raise ScanError(_l("Scan a label, a return slip or type a request number."))
     number = parse_rma_number(text)
     if number is not None:
-        rma = db.session.scalar(sa.select(Rma).where(Rma.number == number))
+        rma = db.session.scalar(sa.select(Rma).options(*options).where(Rma.number == number))
         if rma is None:
             raise UnknownCode(_l("No request %(n)s.", n=text), code=text)
         return rma
@@ -68,6 +71,7 @@ def find_case(code: str) -> Rma:
             )
         rma = db.session.scalar(
             sa.select(Rma)
+            .options(*options)
             .join(Shipment, Shipment.rma_id == Rma.id)
             .where(Shipment.tracking_number == digits)
         )

@@ -15,11 +15,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms import HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from reverse.auth.constants import Role
 from reverse.auth.policies import staff_required
+from reverse.catalog.models import Variant
 from reverse.core.db import commit
 from reverse.core.errors import DomainError
 from reverse.core.uploads import save_image
@@ -41,7 +43,7 @@ from reverse.intake.operations import (
     set_unit_states,
 )
 from reverse.rmas.constants import AttachmentKind, RmaStatus
-from reverse.rmas.models import Attachment, Rma
+from reverse.rmas.models import Attachment, Rma, RmaLine
 from reverse.rmas.policies import can_see, staff_actor
 from reverse.staff.common import LABELS, visible_rma
 
@@ -142,7 +144,14 @@ def lookup():
     answer and for other tools at the desk. 404 / 422 with an error body otherwise."""
     code = request.args.get("code", "")
     try:
-        rma = find_case(code)
+        # the customer and the lines with their items in the same round trip as the case
+        rma = find_case(
+            code,
+            options=(
+                joinedload(Rma.customer),
+                selectinload(Rma.lines).joinedload(RmaLine.variant).joinedload(Variant.product),
+            ),
+        )
     except ScanError as exc:
         body = {"error": {"code": exc.code, "message": str(exc.message), "details": exc.details}}
         return jsonify(body), exc.status
