@@ -1,6 +1,9 @@
 """The warehouse's day in a real browser: a parcel scanned in, a unit graded and sent to
 resale, and the customer's status page showing the refund that this released."""
 
+# The settling fixtures are imported from tests/resolution; using them redefines the names.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import re
@@ -21,7 +24,13 @@ pytestmark = [pytest.mark.browser, STATIC_FILES_LEFT_TO_GC]
 
 
 def test_scan_receive_inspect_as_b_accept_resale_and_the_customer_sees_the_refund(
-    app, live_server, browser, create_user, centre, channel, make_case  # noqa: F811
+    app,
+    live_server,
+    browser,
+    create_user,
+    centre,
+    channel,
+    make_case,
 ):
     channel(RefundRelease.INSPECTION)
     case = make_case(RmaStatus.AWAITING_ITEM, lines=[{"price": 12900}])

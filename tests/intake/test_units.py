@@ -70,9 +70,7 @@ def test_an_item_tag_finds_its_unit_even_typed_full_width(ctx, received):
 
 
 @pytest.mark.databases
-def test_an_item_of_another_waiting_case_is_refused_naming_that_case(
-    ctx, received, create_rma
-):
+def test_an_item_of_another_waiting_case_is_refused_naming_that_case(ctx, received, create_rma):
     other = create_rma(RmaType.RETURN, RmaStatus.AWAITING_ITEM)
     other = db.session.get(Rma, other.id)
     rma = db.session.get(Rma, received.id)
@@ -118,7 +116,8 @@ def test_an_extra_unit_is_added_once_even_when_submitted_twice(ctx, received, cr
     db.session.commit()
     second = add_extra_unit(received.id, jan, DESK, units_seen=1)
     db.session.commit()
-    assert first is not None and first.unit_no == 2 and first.state == UnitState.EXTRA
+    assert first is not None
+    assert (first.unit_no, first.state) == (2, UnitState.EXTRA)
     assert second is None
     assert len(units_of(received.id)) == 2
 
