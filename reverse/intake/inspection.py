@@ -204,15 +204,11 @@ def _attach_photos(
         if image.name in have:
             continue
         have.add(image.name)
-        attachment = Attachment(
+        attachment = Attachment.of_image(
+            image,
+            kind=AttachmentKind.INSPECTION,
             rma_id=unit.rma_id,
             unit_id=unit.id,
-            kind=AttachmentKind.INSPECTION,
-            stored_name=image.name,
-            content_type=image.content_type,
-            size_bytes=image.size,
-            width=image.width,
-            height=image.height,
             added_by=actor.label,
         )
         db.session.add(attachment)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import FileStorage
 
 from reverse.catalog.models import Variant
 from reverse.core.actors import Actor
@@ -16,13 +17,14 @@ from reverse.core.db import lock_query
 from reverse.core.errors import DomainError
 from reverse.core.i18n import N_
 from reverse.core.normalise import code_text, digits_and_dashes
+from reverse.core.uploads import save_image
 from reverse.extensions import db
 from reverse.intake.constants import UnitState
 from reverse.intake.inspection import finish_if_complete
 from reverse.intake.models import Receipt, ReceiptUnit, UnexpectedParcel
 from reverse.resolution.constants import RefundRelease
 from reverse.resolution.operations import on_release_point
-from reverse.rmas.constants import RmaStatus, RmaType
+from reverse.rmas.constants import AttachmentKind, RmaStatus, RmaType
 from reverse.rmas.models import Attachment, Rma, RmaLine
 from reverse.rmas.operations import get_rma_for_update, move_rma
 from reverse.shipping.models import Shipment
@@ -133,8 +135,16 @@ def add_expected_units(receipt: Receipt, rma: Rma, actor: Actor) -> list[Receipt
 
 
 def record_unexpected(
-    code: str, actor: Actor, *, location_id: int | None, note: str = ""
+    code: str,
+    actor: Actor,
+    *,
+    location_id: int | None,
+    note: str = "",
+    photos: Iterable[IO[bytes] | FileStorage] = (),
 ) -> UnexpectedParcel:
+    """A parcel that matched nothing, with its photos, for support to match later. Every
+    photo is checked first (UploadRejected): a refused one records nothing."""
+    images = [save_image(photo) for photo in photos]
     parcel = UnexpectedParcel(
         location_id=location_id,
         scanned_code=code_text(code)[:60],
@@ -142,6 +152,16 @@ def record_unexpected(
         received_by_label=actor.label,
     )
     db.session.add(parcel)
+    db.session.flush()
+    db.session.add_all(
+        Attachment.of_image(
+            image,
+            kind=AttachmentKind.PARCEL,
+            unexpected_parcel_id=parcel.id,
+            added_by=actor.label,
+        )
+        for image in images
+    )
     db.session.flush()
     return parcel
 

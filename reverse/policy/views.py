@@ -17,6 +17,7 @@ from reverse.auth.policies import staff_required
 from reverse.catalog.constants import Category, ChannelCode, WindowStart
 from reverse.catalog.models import Channel
 from reverse.core.db import commit
+from reverse.core.forms import attach_errors
 from reverse.core.templating import locale_code
 from reverse.extensions import db
 from reverse.policy.engine import channel_terms, matching_rules, terms_for
@@ -48,18 +49,6 @@ bp = Blueprint("policy", __name__, url_prefix="/policy")
 @bp.context_processor
 def policy_helpers() -> dict[str, Any]:
     return {"type_set_label": type_set_label, "window_start_labels": WINDOW_START_LABELS}
-
-
-def _attach_errors(form: Any, exc: PolicyInvalid) -> None:
-    """Put the operation's field messages beside the fields; the rest above the form."""
-    for name, message in exc.details.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = [*field.errors, message]
-        else:
-            form.form_errors.append(message)
-    if not exc.details:
-        form.form_errors.append(exc.message)
 
 
 # -- rules and the preview ---------------------------------------------------------------------
@@ -133,7 +122,7 @@ def rule_new():
         rule = create_rule(form.values())
     except PolicyInvalid as exc:
         db.session.rollback()
-        _attach_errors(form, exc)
+        attach_errors(form, exc)
         return _rule_page(form, None, 422)
     commit()
     flash(_l("Rule #%(id)d saved.", id=rule.id), "success")
@@ -154,7 +143,7 @@ def rule_edit(rule_id: int):
         update_rule(rule, form.values())
     except PolicyInvalid as exc:
         db.session.rollback()
-        _attach_errors(form, exc)
+        attach_errors(form, exc)
         return _rule_page(form, db.session.get(PolicyRule, rule_id), 422)
     commit()
     flash(_l("Rule #%(id)d saved.", id=rule.id), "success")
@@ -240,7 +229,7 @@ def channel_save(code: str):
         )
     except PolicyInvalid as exc:
         db.session.rollback()
-        _attach_errors(form, exc)
+        attach_errors(form, exc)
         return _channels_page(forms, 422)
     commit()
     flash(_l("Defaults of “%(channel)s” saved.", channel=channel.name(locale_code())), "success")
@@ -282,7 +271,7 @@ def terms_save(locale: str):
         save_return_terms(locale, form.body.data, current_user.name)
     except PolicyInvalid as exc:
         db.session.rollback()
-        _attach_errors(form, exc)
+        attach_errors(form, exc)
         return _terms_page(forms, 422)
     commit()
     flash(_l("Return terms saved."), "success")

@@ -823,20 +823,10 @@ def attach_to_draft(
         )
         if taken >= MAX_PHOTOS_PER_LINE:
             raise PortalError(_l("Up to %(n)d photos per item, please.", n=MAX_PHOTOS_PER_LINE))
-    attachment = Attachment(draft_id=draft.id, line_no=line_no, kind=kind, **_stored(image))
+    attachment = Attachment.of_image(image, kind=kind, draft_id=draft.id, line_no=line_no)
     db.session.add(attachment)
     db.session.flush()
     return attachment
-
-
-def _stored(image: StoredImage) -> dict[str, Any]:
-    return {
-        "stored_name": image.name,
-        "content_type": image.content_type,
-        "size_bytes": image.size,
-        "width": image.width,
-        "height": image.height,
-    }
 
 
 def draft_attachment(draft: PortalDraft, attachment_id: int) -> Attachment | None:
@@ -982,8 +972,8 @@ def add_customer_photos(rma: Rma, images: list[StoredImage], actor: Actor) -> li
         raise PortalError(_l("Up to %(n)d photos per request, please.", n=MAX_PHOTOS_PER_RMA))
     added = []
     for image in images:
-        attachment = Attachment(
-            rma=rma, kind=AttachmentKind.PHOTO, added_by="customer", **_stored(image)
+        attachment = Attachment.of_image(
+            image, kind=AttachmentKind.PHOTO, rma=rma, added_by="customer"
         )
         db.session.add(attachment)
         added.append(attachment)

@@ -17,6 +17,7 @@ from reverse.core.actors import Actor, ActorKind, EventChannel
 from reverse.core.codes import format_rma_number
 from reverse.core.db import TimestampMixin, UTCDateTime, enum_type, utcnow
 from reverse.core.errors import IllegalTransition
+from reverse.core.uploads import StoredImage
 from reverse.customers.models import Customer
 from reverse.extensions import db
 from reverse.orders.models import Order, OrderLine
@@ -345,6 +346,20 @@ class Attachment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     rma: Mapped[Rma | None] = relationship(back_populates="attachments")
+
+    @classmethod
+    def of_image(cls, image: StoredImage, *, kind: AttachmentKind, **owner: Any) -> Attachment:
+        """An attachment for a photo stored by core.uploads.save_image; `owner` says whose it
+        is (rma, draft_id, unit_id, unexpected_parcel_id, line_no, added_by)."""
+        return cls(
+            kind=kind,
+            stored_name=image.name,
+            content_type=image.content_type,
+            size_bytes=image.size,
+            width=image.width,
+            height=image.height,
+            **owner,
+        )
 
 
 def replay_status(events: Iterable[RmaEvent]) -> RmaStatus | None:

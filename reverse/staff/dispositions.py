@@ -16,6 +16,7 @@ from reverse.auth.constants import Role
 from reverse.auth.policies import staff_required
 from reverse.catalog.constants import CATEGORY_LABELS, Category
 from reverse.core.db import commit
+from reverse.core.forms import attach_errors
 from reverse.extensions import db
 from reverse.intake.constants import (
     DISPOSITION_LABELS,
@@ -140,18 +141,6 @@ class TryForm(FlaskForm):
         self.grade.choices = [(g.value, g.value) for g in Grade]
 
 
-def _attach_errors(form: Any, exc: DispositionRuleInvalid) -> None:
-    """Put the operation's field messages beside the fields; the rest above the form."""
-    for name, message in exc.details.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = [*field.errors, message]
-        else:
-            form.form_errors.append(message)
-    if not exc.details:
-        form.form_errors.append(exc.message)
-
-
 # -- the rules and the try-it box ------------------------------------------------------------
 
 
@@ -217,7 +206,7 @@ def rule_new():
         rule = create_rule(form.values())
     except DispositionRuleInvalid as exc:
         db.session.rollback()
-        _attach_errors(form, exc)
+        attach_errors(form, exc)
         return _rule_page(form, None, 422)
     commit()
     flash(_l("Rule #%(id)d saved.", id=rule.id), "success")
@@ -238,7 +227,7 @@ def rule_edit(rule_id: int):
         update_rule(rule, form.values())
     except DispositionRuleInvalid as exc:
         db.session.rollback()
-        _attach_errors(form, exc)
+        attach_errors(form, exc)
         return _rule_page(form, db.session.get(DispositionRule, rule_id), 422)
     commit()
     flash(_l("Rule #%(id)d saved.", id=rule.id), "success")

@@ -24,7 +24,6 @@ from reverse.auth.policies import staff_required
 from reverse.catalog.models import Variant
 from reverse.core.db import commit
 from reverse.core.errors import DomainError
-from reverse.core.uploads import save_image
 from reverse.extensions import db
 from reverse.intake.constants import UNIT_STATE_LABELS, UnitState
 from reverse.intake.models import UnexpectedParcel
@@ -42,7 +41,7 @@ from reverse.intake.operations import (
     record_unexpected,
     set_unit_states,
 )
-from reverse.rmas.constants import AttachmentKind, RmaStatus
+from reverse.rmas.constants import RmaStatus
 from reverse.rmas.models import Attachment, Rma, RmaLine
 from reverse.rmas.policies import can_see, staff_actor
 from reverse.staff.common import LABELS, visible_rma
@@ -277,31 +276,19 @@ def unexpected():
         return _page(422, unexpected=form)
     files = [f for f in form.photos.data or [] if f and f.filename]
     try:
-        images = [save_image(f) for f in files]
+        parcel = record_unexpected(
+            form.code.data or "",
+            staff_actor(current_user),
+            location_id=current_user.location_id,
+            note=form.note.data,
+            photos=files,
+        )
+        commit()
     except DomainError as exc:
+        db.session.rollback()
         form.photos.errors = [exc.message]
         return _page(422, unexpected=form)
-    parcel = record_unexpected(
-        form.code.data or "",
-        staff_actor(current_user),
-        location_id=current_user.location_id,
-        note=form.note.data,
-    )
-    for image in images:
-        db.session.add(
-            Attachment(
-                unexpected_parcel_id=parcel.id,
-                kind=AttachmentKind.PARCEL,
-                stored_name=image.name,
-                content_type=image.content_type,
-                size_bytes=image.size,
-                width=image.width,
-                height=image.height,
-                added_by=current_user.name,
-            )
-        )
-    commit()
-    return _page(recorded=parcel, photo_count=len(images), feedback="warn")
+    return _page(recorded=parcel, photo_count=len(files), feedback="warn")
 
 
 class MatchForm(FlaskForm):
