@@ -50,7 +50,7 @@ from reverse.rmas.constants import (
     RmaType,
 )
 from reverse.rmas.models import Attachment, EventKind, Rma, RmaAccessLink, RmaEvent, RmaLine
-from reverse.rmas.operations import LineData, RmaData, create_rma
+from reverse.rmas.operations import LineData, RmaData, create_rma, move_rma
 
 if TYPE_CHECKING:
     from reverse.core.uploads import StoredImage
@@ -420,14 +420,9 @@ def submit_draft(
     # do not point at the case yet.
     db.session.flush()
     if outcome.auto_approve and not needs_proof and rma_type != RmaType.REPAIR:
-        rma.transition(RmaStatus.APPROVED, Actor.system("policy"))
-        rma.transition(RmaStatus.AWAITING_ITEM, Actor.system("policy"))
-        db.session.flush()
-        from reverse.resolution.exchanges import reserve_replacements
-        from reverse.shipping.operations import prepare_for_sending
-
-        reserve_replacements(rma, Actor.system("policy"))
-        prepare_for_sending(rma)
+        # told in the filing confirmation: no mail per step
+        move_rma(rma, RmaStatus.APPROVED, Actor.system("policy"), quiet=True)
+        move_rma(rma, RmaStatus.AWAITING_ITEM, Actor.system("policy"), quiet=True)
     db.session.delete(draft)
     db.session.flush()
     return rma, token

@@ -103,8 +103,13 @@ def get_rma_for_update(rma_id: int) -> Rma:
     return db.session.execute(stmt).scalar_one()
 
 
-def move_rma(rma: Rma, to: RmaStatus, actor: Actor, *, note: str = "") -> RmaEvent | None:
-    """Move a case to `to` under its row lock; a repeat returns None and changes nothing."""
+def move_rma(
+    rma: Rma, to: RmaStatus, actor: Actor, *, note: str = "", quiet: bool = False
+) -> RmaEvent | None:
+    """Move a case to `to` under its row lock; a repeat returns None and changes nothing.
+    What a move brings with it (stock reserved for an exchange, the return label) always
+    follows; `quiet` only leaves out the status mail, for a step the customer is told about
+    in another mail (the filing confirmation, the last of several steps)."""
     rma = get_rma_for_update(rma.id)
     event = rma.transition(to, actor, note=note)
     if event is not None:
@@ -116,7 +121,10 @@ def move_rma(rma: Rma, to: RmaStatus, actor: Actor, *, note: str = "") -> RmaEve
             raise ConcurrentChange(
                 _l("Someone else changed this request at the same moment. Please try again.")
             ) from exc
-        enqueue("reverse.rmas.tasks:rma_status_changed", rma.id, event.id, queue="notifications")
+        if not quiet:
+            enqueue(
+                "reverse.rmas.tasks:rma_status_changed", rma.id, event.id, queue="notifications"
+            )
         from reverse.resolution.exchanges import on_case_moved  # imports rmas: not at the top
 
         on_case_moved(rma, to, actor)
@@ -216,8 +224,7 @@ def verify_proof(rma: Rma, accepted: bool, reason: str, actor: Actor) -> None:
     # Intermediate steps quietly; the last one through move_rma, so the customer gets one mail
     # about where the case now stands (with the reason when rejected).
     for target in moves[:-1]:
-        rma.transition(target, actor)
-    db.session.flush()
+        move_rma(rma, target, actor, quiet=True)
     if moves:
         move_rma(rma, moves[-1], actor, note=reason if not accepted else "")
 
