@@ -73,6 +73,9 @@ class DefaultConfig:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    #: The staff login ends on the server `PERMANENT_SESSION_LIFETIME` after it began (its
+    #: login_sessions row), so re-signing the cookie on every response would extend nothing.
+    SESSION_REFRESH_EACH_REQUEST = False
     REMEMBER_COOKIE_DURATION = timedelta(days=0)
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
@@ -114,10 +117,6 @@ def _derive(app: Flask) -> None:
     cfg["SQLALCHEMY_DATABASE_URI"] = url
     if url.startswith("sqlite"):
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}} | dict(
-            cfg["SQLALCHEMY_ENGINE_OPTIONS"]
-        )
-    else:
-        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True} | dict(
             cfg["SQLALCHEMY_ENGINE_OPTIONS"]
         )
     cfg["RATELIMIT_STORAGE_URI"] = cfg["RATELIMIT_STORAGE_URL"] or cfg["REDIS_URL"] or "memory://"

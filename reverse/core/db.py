@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -85,6 +86,7 @@ def configure_engine(engine: sa.Engine) -> None:
     state (the role `SELECT … FOR UPDATE` plays on PostgreSQL).
     """
     if engine.dialect.name != "sqlite":
+        _ping_when_idle(engine)
         return
 
     @sa.event.listens_for(engine, "connect")
@@ -101,6 +103,38 @@ def configure_engine(engine: sa.Engine) -> None:
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+#: a pooled connection unused for longer than this is pinged before it is handed out
+IDLE_PING_SECONDS = 2.0
+
+
+def _ping_when_idle(engine: sa.Engine) -> None:
+    """Pessimistic disconnect handling for connections that sat idle in the pool.
+
+    `pool_pre_ping` pings on every checkout: a round trip per request that under load costs as
+    much as the request's own query. A connection handed back moments ago was alive then; one
+    that waited longer (across a database restart, a failover, an idle timeout) is pinged, and
+    a dead one is replaced before anyone uses it. A restart in the seconds between a
+    connection's last use and its next still reaches one request, whose error makes
+    SQLAlchemy drop the whole pool."""
+
+    @sa.event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get("returned_at")
+        if returned is None or time.monotonic() - returned < IDLE_PING_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            if engine.dialect.is_disconnect(exc, dbapi_connection, None):
+                # the pool discards this connection and checks out another
+                raise sa.exc.DisconnectionError() from exc
+            raise
 
 
 def commit() -> None:
