@@ -119,19 +119,18 @@ def user_for_token(token: str) -> User | None:
     if not token:
         return None
     # One query for the session and its user: this runs on every staff request.
-    row = db.session.execute(
-        sa.select(LoginSession, User)
-        .join(User, User.id == LoginSession.user_id)
+    user = db.session.scalar(
+        sa.select(User)
+        .join(LoginSession, LoginSession.user_id == User.id)
         .where(
             LoginSession.token_hash == LoginSession.hash_token(token),
             LoginSession.ended_at.is_(None),
             LoginSession.expires_at > utcnow(),
             User.active,
         )
-    ).first()
-    if row is None:
+    )
+    if user is None:
         return None
-    user = row.User
     user.session_token = token
     return user
 

@@ -59,7 +59,7 @@ def find_case(code: str, *, options: Sequence[Any] = ()) -> Rma:
         raise ScanError(_l("Scan a label, a return slip or type a request number."))
     number = parse_rma_number(text)
     if number is not None:
-        rma = db.session.scalar(sa.select(Rma).options(*options).where(Rma.number == number))
+        rma = _one_case(sa.select(Rma).options(*options).where(Rma.number == number))
         if rma is None:
             raise UnknownCode(_l("No request %(n)s.", n=text), code=text)
         return rma
@@ -71,7 +71,7 @@ def find_case(code: str, *, options: Sequence[Any] = ()) -> Rma:
             raise ScanError(
                 _l("%(n)s is not a valid tracking number (check digit).", n=digits), code=digits
             )
-        rma = db.session.scalar(
+        rma = _one_case(
             sa.select(Rma)
             .options(*options)
             .join(Shipment, Shipment.rma_id == Rma.id)
@@ -81,6 +81,11 @@ def find_case(code: str, *, options: Sequence[Any] = ()) -> Rma:
             raise UnknownCode(_l("No parcel with tracking number %(n)s.", n=digits), code=digits)
         return rma
     raise UnknownCode(_l("“%(n)s” is neither a request number nor a tracking number.", n=text))
+
+
+def _one_case(stmt: sa.Select) -> Rma | None:
+    # unique(): options may join a collection (a case's lines) into the same rows
+    return db.session.execute(stmt).unique().scalars().first()
 
 
 def receive_parcel(code: str, actor: Actor, *, location_id: int | None = None) -> ScanResult:

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 from wtforms import HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -143,12 +143,12 @@ def lookup():
     answer and for other tools at the desk. 404 / 422 with an error body otherwise."""
     code = request.args.get("code", "")
     try:
-        # the customer and the lines with their items in the same round trip as the case
+        # the customer and the lines with their items in the case's own query: one round trip
         rma = find_case(
             code,
             options=(
                 joinedload(Rma.customer),
-                selectinload(Rma.lines).joinedload(RmaLine.variant).joinedload(Variant.product),
+                joinedload(Rma.lines).joinedload(RmaLine.variant).joinedload(Variant.product),
             ),
         )
     except ScanError as exc:
