@@ -14,7 +14,7 @@ from reverse.jobs.models import OutboxMessage
 from reverse.orders.models import Order, OrderLine
 from reverse.policy.models import PolicyRule, ReturnTerms
 from reverse.portal.models import PortalDraft
-from reverse.resale.models import ResaleItem
+from reverse.resale.models import ResaleEvent, ResaleItem, ResalePriceRule, ResaleReservation
 from reverse.resolution.models import Refund, StockReservation
 from reverse.rmas.models import Attachment, Rma, RmaAccessLink, RmaEvent, RmaLine
 from reverse.shipping.models import CarrierAccount, Shipment, TrackingEvent, TrackingRange
@@ -37,7 +37,10 @@ __all__ = [
     "Receipt",
     "ReceiptUnit",
     "Refund",
+    "ResaleEvent",
     "ResaleItem",
+    "ResalePriceRule",
+    "ResaleReservation",
     "ReturnTerms",
     "Rma",
     "RmaAccessLink",

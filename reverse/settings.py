@@ -55,6 +55,12 @@ class DefaultConfig:
     SLA_INSPECTION_HOURS = 48
     #: inspected, waiting for the decision, in hours
     SLA_DECISION_HOURS = 24
+    #: a pre-owned item reserved for pickup is held this long (including the trip to the store)
+    RESALE_PICKUP_HOLD_DAYS = 7
+    #: … and at the store this long after it arrived there
+    RESALE_READY_HOLD_DAYS = 7
+    #: an online purchase request holds its item this long for the web shop's payment
+    RESALE_PURCHASE_HOLD_HOURS = 24
     #: a case is "due soon" from this share of its SLA, in percent
     SLA_DUE_SOON_PERCENT = 75
     BABEL_DEFAULT_LOCALE = "ja"

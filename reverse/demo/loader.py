@@ -2159,7 +2159,6 @@ def build_inspections(
     graded, decided units with their resale items for the inspected and resolved ones (the
     grade their timeline names). Stock levels are left as built above."""
     from reverse.intake.constants import (
-        RESALE_PRICE_PERCENT,
         Disposition,
         Grade,
         UnitState,
@@ -2167,7 +2166,9 @@ def build_inspections(
     )
     from reverse.intake.dispositions import propose_disposition
     from reverse.intake.models import DispositionRule, Inspection, Receipt, ReceiptUnit
+    from reverse.resale.constants import ResaleState
     from reverse.resale.models import ResaleItem
+    from reverse.resale.pricing import price_for_grade
 
     rules = [
         DispositionRule(
@@ -2263,16 +2264,22 @@ def build_inspections(
                     inspection.disposition = Disposition.REFURBISH
                     inspection.override_reason = "ボタンが1つ欠けているため付け替えてから販売"
             db.session.add(inspection)
-            if inspection.disposition == Disposition.RESALE and line.variant is not None:
-                price = line.variant.price_yen * RESALE_PRICE_PERCENT[grade] // 100
+            resold = (Disposition.RESALE, Disposition.REFURBISH)
+            if inspection.disposition in resold and line.variant is not None:
+                price = price_for_grade(line.variant.price_yen, grade)
+                refurbish = inspection.disposition == Disposition.REFURBISH
                 db.session.add(
                     ResaleItem(
                         unit_id=unit.id,
                         variant_id=line.variant.id,
                         location_id=centre.id,
                         grade=grade,
+                        source_disposition=inspection.disposition,
+                        condition_notes=inspection.notes,
+                        original_price_yen=line.variant.price_yen,
                         suggested_price_yen=price,
                         price_yen=price,
+                        state=ResaleState.REFURBISHING if refurbish else ResaleState.DRAFT,
                     )
                 )
     db.session.flush()

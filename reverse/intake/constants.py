@@ -127,6 +127,3 @@ def checklist_for(category: Category | None) -> tuple[CheckItem, ...]:
     """The checklist of a category; items not in the catalogue get the apparel one."""
     return CHECKLISTS.get(category, APPAREL_CHECKS) if category else APPAREL_CHECKS
 
-
-#: resale price suggested for a grade, as a percentage of the list price
-RESALE_PRICE_PERCENT = {Grade.A: 80, Grade.B: 60, Grade.C: 40, Grade.D: 0}

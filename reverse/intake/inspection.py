@@ -26,7 +26,6 @@ from reverse.core.uploads import save_image
 from reverse.extensions import db
 from reverse.intake.constants import (
     ON_HAND_STATES,
-    RESALE_PRICE_PERCENT,
     CheckItem,
     Disposition,
     Grade,
@@ -34,8 +33,7 @@ from reverse.intake.constants import (
 )
 from reverse.intake.dispositions import propose_disposition
 from reverse.intake.models import Inspection, Receipt, ReceiptUnit
-from reverse.resale.constants import ResaleState
-from reverse.resale.models import ResaleItem
+from reverse.resale.operations import create_from_inspection
 from reverse.rmas.constants import AttachmentKind, RmaStatus
 from reverse.rmas.models import Attachment, Rma
 from reverse.rmas.operations import get_rma_for_update, move_rma
@@ -47,7 +45,9 @@ MAX_REASON_CHARS = 500
 DECISION_NOTES = {
     Disposition.RESTOCK: N_("Unit %(no)d: restock — one added to the stock of %(location)s."),
     Disposition.RESALE: N_("Unit %(no)d: resale — resale item #%(item)d, suggested %(price)s."),
-    Disposition.REFURBISH: N_("Unit %(no)d: refurbish, then resale."),
+    Disposition.REFURBISH: N_(
+        "Unit %(no)d: refurbish, then resale — resale item #%(item)d, suggested %(price)s."
+    ),
     Disposition.RETURN_TO_VENDOR: N_("Unit %(no)d: return to vendor."),
     Disposition.RECYCLE: N_("Unit %(no)d: recycle."),
     Disposition.DISPOSE: N_("Unit %(no)d: dispose."),
@@ -349,7 +349,7 @@ def decide_disposition(
             field="override_reason",
         )
 
-    params = _apply(disposition, inspection, unit)
+    params = _apply(disposition, inspection, unit, actor)
     inspection.disposition = disposition
     inspection.override_reason = reason if overridden else ""
     inspection.decided_by_label = actor.label
@@ -367,10 +367,12 @@ def decide_disposition(
     return inspection
 
 
-def _apply(disposition: Disposition, inspection: Inspection, unit: ReceiptUnit) -> dict:
+def _apply(
+    disposition: Disposition, inspection: Inspection, unit: ReceiptUnit, actor: Actor
+) -> dict:
     """Carry out what the disposition means for stock and resale; the note's parameters."""
     params: dict[str, object] = {"no": unit.unit_no}
-    if disposition not in (Disposition.RESTOCK, Disposition.RESALE):
+    if disposition not in (Disposition.RESTOCK, Disposition.RESALE, Disposition.REFURBISH):
         return params
     variant = unit.variant
     if variant is None:
@@ -398,20 +400,15 @@ def _apply(disposition: Disposition, inspection: Inspection, unit: ReceiptUnit) 
         location = db.session.get(Location, location_id)
         params["location"] = location.code if location is not None else str(location_id)
         return params
-    item = db.session.scalar(sa.select(ResaleItem).where(ResaleItem.unit_id == unit.id))
-    if item is None:
-        price = variant.price_yen * RESALE_PRICE_PERCENT[inspection.grade] // 100
-        item = ResaleItem(
-            unit_id=unit.id,
-            variant_id=variant.id,
-            location_id=receipt.location_id if receipt else None,
-            grade=inspection.grade,
-            suggested_price_yen=price,
-            price_yen=price,
-            state=ResaleState.DRAFT,
-        )
-        db.session.add(item)
-        db.session.flush()
+    item = create_from_inspection(
+        unit_id=unit.id,
+        variant=variant,
+        location_id=receipt.location_id if receipt else None,
+        grade=inspection.grade,
+        disposition=disposition,
+        notes=inspection.notes,
+        actor=actor,
+    )
     params.update(item=item.id, price=f"¥{item.suggested_price_yen:,}")
     return params
 
