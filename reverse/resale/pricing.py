@@ -12,7 +12,6 @@ from reverse.intake.constants import Grade
 from reverse.resale.constants import ROUNDING_STEPS
 from reverse.resale.models import ResalePriceRule
 
-
 #: (percent, rounding) of each grade until an admin sets its rule (the migration seeds these)
 DEFAULT_RULES = {Grade.A: (80, 10), Grade.B: (60, 10), Grade.C: (40, 10), Grade.D: (20, 10)}
 

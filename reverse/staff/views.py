@@ -51,6 +51,8 @@ from reverse.staff.forms import (
 from reverse.staff.inspection import bp as inspection_bp
 from reverse.staff.intake import bp as intake_bp
 from reverse.staff.queues import bp as queues_bp
+from reverse.staff.resale import bp as resale_bp
+from reverse.staff.resale_value import bp as resale_value_bp
 from reverse.staff.resolution import bp as resolution_bp
 from reverse.staff.shipments import bp as shipments_bp
 from reverse.staff.stock import bp as stock_bp
@@ -69,6 +71,8 @@ bp.register_blueprint(queues_bp)
 bp.register_blueprint(stock_bp)
 bp.register_blueprint(dispositions_bp)
 bp.register_blueprint(carriers_bp)
+bp.register_blueprint(resale_bp)
+bp.register_blueprint(resale_value_bp)
 
 #: a photo is served as what it was stored as only when it is one of these
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
