@@ -33,6 +33,7 @@ pytest_plugins = [
     "tests.fixtures.auth",
     "tests.fixtures.rmas",
     "tests.fixtures.orders",
+    "tests.fixtures.resale",
 ]
 
 
