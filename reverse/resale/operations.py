@@ -510,11 +510,11 @@ def reserve(
         item,
         actor,
         ResaleEventKind.STATE,
-        N_("Reserved by %(name)s (%(kind)s), reservation #%(id)d."),
+        N_("Reserved by %(name)s (%(how)s), reservation #%(id)d."),
         from_state=ResaleState.LISTED,
         to_state=ResaleState.RESERVED,
         name=customer.name,
-        kind=kind.value,
+        how=kind.value,
         id=reservation.id,
     )
     db.session.flush()
