@@ -872,6 +872,7 @@ def load_demo(seed: int = DEFAULT_SEED) -> DemoSummary:
         db.session.add_all(group)
         db.session.flush()
     build_inspections(random.Random(f"{seed}-inspections"), rmas, locations, users)
+    build_resale(random.Random(f"{seed}-resale"), end, locations, customers)
     return DemoSummary(
         counts=_counts(),
         logins=[
@@ -2188,11 +2189,18 @@ def build_inspections(
     warehouse = users["warehouse@example.jp"]
     resale = (Disposition.RESALE, "B")
     for rma in rmas:
-        if rma.type == RmaType.REPAIR or rma.status not in (S.RECEIVED, S.INSPECTED, S.RESOLVED):
+        if rma.type == RmaType.REPAIR or rma.status not in (
+            S.RECEIVED,
+            S.INSPECTED,
+            S.RESOLVED,
+            S.CLOSED,
+        ):
             continue
         moved = {
             e.to_status: e.created_at for e in rma.events if e.kind == EventKind.STATUS_CHANGED
         }
+        if S.RECEIVED not in moved or (rma.status != S.RECEIVED and S.INSPECTED not in moved):
+            continue  # closed without its parcel ever arriving
         received_at = moved[S.RECEIVED]
         receipt = Receipt(
             rma_id=rma.id,
@@ -2283,3 +2291,147 @@ def build_inspections(
                     )
                 )
     db.session.flush()
+
+
+#: condition notes an inspector writes for a grade (shown on the pre-owned shop)
+_RESALE_NOTES = {
+    "A": "試着のみ。タグ付き。",
+    "B": "袖口にわずかな着用感があります。",
+    "C": "裾に小さな擦れがあります（写真参照）。",
+    "D": "全体に着用感があります。",
+}
+
+
+def build_resale(
+    rng: random.Random, end: datetime, locations: dict[str, Location], customers: list[Customer]
+) -> None:
+    """The pre-owned side of the graded units: most resale items listed on the shop with a
+    bin and a photo, some sold at the stores or the web shop (the recovered-value report reads
+    them), a few reserved by customers, refurbish ones waiting for their repair."""
+    from reverse.core.actors import ActorKind
+    from reverse.intake.models import Receipt, ReceiptUnit
+    from reverse.resale.constants import (
+        ResaleEventKind,
+        ResaleState,
+        ReservationKind,
+        ReservationState,
+        SaleChannel,
+    )
+    from reverse.resale.models import ResaleEvent, ResaleItem, ResaleReservation
+    from reverse.resale.operations import reservation_token
+
+    stores = [locations[code] for code in STORE_CODES]
+    rows = db.session.execute(
+        sa.select(ResaleItem, Receipt.received_at)
+        .join(ReceiptUnit, ReceiptUnit.id == ResaleItem.unit_id)
+        .join(Receipt, Receipt.id == ReceiptUnit.receipt_id)
+        .order_by(ResaleItem.id)
+    ).all()
+    events: list[ResaleEvent] = []
+
+    def event(item: ResaleItem, at: datetime, old: ResaleState | None, new: ResaleState) -> None:
+        kind = ResaleEventKind.CREATED if old is None else ResaleEventKind.STATE
+        events.append(
+            ResaleEvent(
+                item_id=item.id,
+                kind=kind,
+                from_state=old,
+                to_state=new,
+                params={},
+                actor_kind=ActorKind.STAFF,
+                actor_label="倉庫 次郎",
+                created_at=at,
+            )
+        )
+
+    buyers = iter(rng.sample(customers, k=min(len(customers), 12)))
+    for n, (item, received_at) in enumerate(rows):
+        created = received_at + timedelta(hours=rng.randrange(4, 30))
+        item.created_at = item.updated_at = min(created, end)
+        item.condition_notes = _RESALE_NOTES[item.grade.value]
+        item.bin_code = f"{'ABC'[n % 3]}-{n // 3 % 12 + 1:02d}"
+        event(item, item.created_at, None, item.state)
+        start = item.created_at
+        if item.state == ResaleState.REFURBISHING:
+            repaired = item.created_at + timedelta(days=rng.randrange(3, 9))
+            if repaired > end - timedelta(days=3) or rng.random() < 0.3:
+                continue  # still at the repair bench
+            item.state, item.refurbished_at = ResaleState.DRAFT, repaired
+            start = repaired  # listed after its repair
+            event(item, repaired, ResaleState.REFURBISHING, ResaleState.DRAFT)
+        _photo(item, rng)
+        roll = rng.random()
+        if roll < 0.12:
+            continue  # still a draft: not yet on the shelf
+        listed_at = min(start + timedelta(days=rng.randrange(1, 4)), end)
+        item.state, item.listed_at, item.updated_at = ResaleState.LISTED, listed_at, listed_at
+        event(item, listed_at, ResaleState.DRAFT, ResaleState.LISTED)
+        if roll < 0.40 and listed_at < end - timedelta(days=2):
+            sold_at = listed_at + (end - listed_at) * rng.uniform(0.1, 0.9)
+            store = rng.choice(stores)
+            online = rng.random() < 0.3
+            item.state, item.sold_at, item.updated_at = ResaleState.SOLD, sold_at, sold_at
+            item.sold_price_yen = item.price_yen
+            item.sold_channel = SaleChannel.WEB_SHOP if online else SaleChannel.STORE
+            item.sold_location_id = item.location_id if online else store.id
+            event(item, sold_at, ResaleState.LISTED, ResaleState.SOLD)
+        elif roll < 0.46:
+            buyer = next(buyers, None)
+            if buyer is None:
+                continue
+            store = stores[0]
+            at = end - timedelta(hours=rng.randrange(2, 40))
+            pickup = rng.random() < 0.75
+            reservation = ResaleReservation(
+                item_id=item.id,
+                kind=ReservationKind.PICKUP if pickup else ReservationKind.PURCHASE,
+                state=ReservationState.ACTIVE,
+                customer_id=buyer.id,
+                pickup_location_id=store.id if pickup else None,
+                token_hash=f"demo-{item.id}",
+                price_yen=item.price_yen,
+                expires_at=at + (timedelta(days=7) if pickup else timedelta(hours=24)),
+                created_at=at,
+            )
+            if pickup and rng.random() < 0.5:  # arrived at the store already
+                reservation.state, reservation.ready_at = ReservationState.READY, at
+                item.location_id = store.id
+            item.state, item.updated_at = ResaleState.RESERVED, at
+            event(item, at, ResaleState.LISTED, ResaleState.RESERVED)
+            db.session.add(reservation)
+            db.session.flush()
+            reservation.token_hash = ResaleReservation.hash_token(reservation_token(reservation))
+    db.session.add_all(events)
+    db.session.flush()
+
+
+def _photo(item: Any, rng: random.Random) -> None:
+    """The photo an inspector takes of a graded unit (skipped when uploads cannot be stored)."""
+    from reverse.core.uploads import UploadRejected, save_image
+    from reverse.demo import pictures
+    from reverse.intake.models import ReceiptUnit
+
+    variant = item.variant
+    label = f"{variant.product.name_ja} {item.grade.value}"
+    data = pictures.item_photo(
+        _SWATCHES.get(variant.colour_en, (90, 90, 90)), label, rng.uniform(-4, 4)
+    )
+    try:
+        stored = save_image(io.BytesIO(data))
+    except (UploadRejected, OSError):
+        return
+    unit = db.session.get(ReceiptUnit, item.unit_id)
+    db.session.add(
+        Attachment(
+            kind=AttachmentKind.INSPECTION,
+            rma_id=unit.rma_id,
+            unit_id=unit.id,
+            stored_name=stored.name,
+            content_type=stored.content_type,
+            size_bytes=stored.size,
+            width=stored.width,
+            height=stored.height,
+            added_by="倉庫 次郎",
+            created_at=item.created_at,
+        )
+    )
