@@ -547,14 +547,12 @@ def _release(
     reservation.closed_at = now
     reservation.closed_reason = reason
     if item.state == ResaleState.RESERVED:
-        _move(
-            item,
-            ResaleState.LISTED,
-            actor,
-            N_("Reservation #%(id)d %(what)s: back on sale."),
-            id=reservation.id,
-            what=to.value,
+        note = (
+            N_("Reservation #%(id)d expired: back on sale.")
+            if to == ReservationState.EXPIRED
+            else N_("Reservation #%(id)d cancelled: back on sale.")
         )
+        _move(item, ResaleState.LISTED, actor, note, id=reservation.id)
 
 
 def cancel_reservation(
