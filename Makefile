@@ -60,7 +60,7 @@ reverse/translations/%/LC_MESSAGES/messages.mo: reverse/translations/%/LC_MESSAG
 	$(BIN)/pybabel compile -d reverse/translations -l $*
 
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ -o /tmp/reverse-messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -k N_ -o /tmp/reverse-messages.pot .
 	$(BIN)/pybabel update -i /tmp/reverse-messages.pot -d reverse/translations -l ja --no-fuzzy-matching --ignore-obsolete
 
 clean:

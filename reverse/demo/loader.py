@@ -2380,7 +2380,7 @@ def build_resale(
             if buyer is None:
                 continue
             store = stores[0]
-            at = end - timedelta(hours=rng.randrange(2, 40))
+            at = max(end - timedelta(hours=rng.randrange(2, 40)), listed_at + timedelta(hours=1))
             pickup = rng.random() < 0.75
             reservation = ResaleReservation(
                 item_id=item.id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 
 class ResaleState(enum.StrEnum):
@@ -32,7 +33,7 @@ STATE_LABELS = {
     ResaleState.REFURBISHING: _l("Being refurbished"),
     ResaleState.DRAFT: _l("Draft"),
     ResaleState.LISTED: _l("Listed"),
-    ResaleState.RESERVED: _l("Reserved"),
+    ResaleState.RESERVED: lazy_pgettext("resale", "Reserved"),
     ResaleState.SOLD: _l("Sold"),
     ResaleState.WITHDRAWN: _l("Withdrawn"),
 }
@@ -65,7 +66,7 @@ class ReservationState(enum.StrEnum):
 OPEN_RESERVATION_STATES = frozenset({ReservationState.ACTIVE, ReservationState.READY})
 
 RESERVATION_STATE_LABELS = {
-    ReservationState.ACTIVE: _l("Reserved"),
+    ReservationState.ACTIVE: lazy_pgettext("resale", "Reserved"),
     ReservationState.READY: _l("Ready for pickup"),
     ReservationState.COMPLETED: _l("Sold"),
     ReservationState.CANCELLED: _l("Cancelled"),
