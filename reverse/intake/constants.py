@@ -126,4 +126,3 @@ CHECKLISTS: dict[Category, tuple[CheckItem, ...]] = {
 def checklist_for(category: Category | None) -> tuple[CheckItem, ...]:
     """The checklist of a category; items not in the catalogue get the apparel one."""
     return CHECKLISTS.get(category, APPAREL_CHECKS) if category else APPAREL_CHECKS
-

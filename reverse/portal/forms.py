@@ -32,9 +32,8 @@ from wtforms.widgets import DateInput
 
 from reverse.catalog.constants import PREFECTURES
 from reverse.core.codes import parse_rma_number
+from reverse.core.forms import ContactFields, strip
 from reverse.core.normalise import InvalidInput, code_text, nfkc
-from reverse.core.normalise import email as normalise_email
-from reverse.core.normalise import phone as normalise_phone
 from reverse.core.normalise import postal_code as normalise_postal_code
 from reverse.rmas.constants import PURCHASE_PLACE_LABELS, REASON_LABELS, TYPE_LABELS
 
@@ -67,10 +66,6 @@ class Chosen:
         if field.data in (None, "") or str(field.data) not in choice_values(field):
             field.errors[:] = []
             raise StopValidation(self.message)
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
 
 
 def _files(field: Any) -> list[Any]:
@@ -130,13 +125,13 @@ class StartForm(FlaskForm):
 class OrderLookupForm(FlaskForm):
     number = StringField(
         _l("Order number"),
-        filters=[_strip],
+        filters=[strip],
         validators=[InputRequired(_l("Enter the number.")), Length(max=40)],
         render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
     )
     contact = StringField(
         _l("Email or phone number used for the order"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             InputRequired(_l("Enter the email address or phone number.")),
             Length(max=254),
@@ -187,13 +182,13 @@ class DeclaredPurchaseForm(FlaskForm):
     retailer = SelectField(_l("Department store"), choices=[], validate_choice=False)
     retailer_other = StringField(
         _l("Name of the shop"),
-        filters=[_strip],
+        filters=[strip],
         validators=[Optional(), Length(max=120)],
     )
     purchase_date = PurchaseDateField(_l("Date of purchase"))
     price = StringField(
         _l("Price paid, in yen (if you know it)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[Optional(), Length(max=20)],
         render_kw={"inputmode": "numeric", "autocomplete": "off"},
     )
@@ -279,7 +274,7 @@ class ItemSearchForm(FlaskForm):
 
     q = StringField(
         _l("Product name, style code, SKU or JAN"),
-        filters=[_strip],
+        filters=[strip],
         validators=[Optional(), Length(max=100)],
         render_kw={"type": "search", "autocomplete": "off", "enterkeyhint": "search"},
     )
@@ -308,7 +303,7 @@ class ScanTagForm(FlaskForm):
 class DescribeItemForm(FlaskForm):
     description = StringField(
         _l("Describe the item"),
-        filters=[_strip],
+        filters=[strip],
         validators=[InputRequired(_l("Describe the item in a few words.")), Length(max=200)],
     )
 
@@ -418,41 +413,16 @@ def _katakana(value: str) -> str:
     return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in text)
 
 
-class ContactForm(FlaskForm):
-    name = StringField(
-        _l("Name"),
-        filters=[_strip],
-        validators=[InputRequired(_l("Enter your name.")), Length(max=120)],
-        render_kw={"autocomplete": "name"},
-    )
+class ContactForm(ContactFields):
     name_kana = StringField(
         _l("Name in katakana (optional)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[Optional(), Length(max=120)],
         render_kw={"autocomplete": "off"},
     )
-    email = StringField(
-        _l("Email"),
-        filters=[_strip],
-        validators=[Length(max=254)],
-        # inputmode, not type=email: the browser would tidy (or refuse) full-width input
-        # before our normalisation sees it.
-        render_kw={
-            "inputmode": "email",
-            "autocomplete": "email",
-            "spellcheck": "false",
-            "autocapitalize": "off",
-        },
-    )
-    phone = StringField(
-        _l("Phone number"),
-        filters=[_strip],
-        validators=[Length(max=30)],
-        render_kw={"type": "tel", "autocomplete": "tel"},
-    )
     postal_code = StringField(
         _l("Postal code"),
-        filters=[_strip],
+        filters=[strip],
         validators=[Length(max=12)],
         render_kw={"autocomplete": "postal-code", "inputmode": "numeric"},
     )
@@ -464,19 +434,19 @@ class ContactForm(FlaskForm):
     )
     city = StringField(
         _l("City, ward, town or village"),
-        filters=[_strip],
+        filters=[strip],
         validators=[Length(max=80)],
         render_kw={"autocomplete": "address-level2"},
     )
     street = StringField(
         _l("Town, block and house number"),
-        filters=[_strip],
+        filters=[strip],
         validators=[Length(max=120)],
         render_kw={"autocomplete": "address-line1"},
     )
     building = StringField(
         _l("Building and room (optional)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[Optional(), Length(max=120)],
         render_kw={"autocomplete": "address-line2"},
     )
@@ -487,26 +457,6 @@ class ContactForm(FlaskForm):
     def validate_name_kana(self, field: Any) -> None:
         if field.data and not _KATAKANA_RE.match(_katakana(field.data)):
             raise ValidationError(_l("Write the reading in katakana, e.g. ヤマダ ハナコ."))
-
-    def validate_email(self, field: Any) -> None:
-        if not field.data:
-            if not self.phone.data:
-                raise ValidationError(_l("Enter an email address or a phone number."))
-            return
-        try:
-            normalise_email(field.data)
-        except InvalidInput:
-            raise ValidationError(_l("Enter a valid email address.")) from None
-
-    def validate_phone(self, field: Any) -> None:
-        if not field.data:
-            return
-        try:
-            normalise_phone(field.data)
-        except InvalidInput:
-            raise ValidationError(
-                _l("Enter a phone number we can call, e.g. 090-1234-5678.")
-            ) from None
 
     def validate_postal_code(self, field: Any) -> None:
         if not field.data:
@@ -534,11 +484,8 @@ class ContactForm(FlaskForm):
 
     def normalised(self, locale: str) -> dict[str, Any]:
         """The contact as the draft keeps it (call after validate)."""
-        return {
-            "name": nfkc(self.name.data),
+        return self.contact(locale) | {
             "name_kana": _katakana(self.name_kana.data) if self.name_kana.data else "",
-            "email": normalise_email(self.email.data) if self.email.data else "",
-            "phone": normalise_phone(self.phone.data) if self.phone.data else "",
             "postal_code": (
                 normalise_postal_code(self.postal_code.data) if self.postal_code.data else ""
             ),
@@ -546,7 +493,6 @@ class ContactForm(FlaskForm):
             "city": nfkc(self.city.data),
             "street": nfkc(self.street.data),
             "building": nfkc(self.building.data),
-            "locale": locale,
         }
 
 
@@ -575,13 +521,13 @@ class ReviewForm(FlaskForm):
 class FindForm(FlaskForm):
     number = StringField(
         _l("Request number"),
-        filters=[_strip],
+        filters=[strip],
         validators=[InputRequired(_l("Enter the request number.")), Length(max=40)],
         render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
     )
     contact = StringField(
         _l("Email or phone number you gave us"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             InputRequired(_l("Enter the email address or phone number.")),
             Length(max=254),

@@ -11,14 +11,12 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms import BooleanField, IntegerField, RadioField, SelectField
+from wtforms.validators import InputRequired, Optional, ValidationError
 
 from reverse.catalog.constants import CATEGORY_LABELS, Category
 from reverse.catalog.models import Location
-from reverse.core.normalise import InvalidInput, nfkc
-from reverse.core.normalise import email as normalise_email
-from reverse.core.normalise import phone as normalise_phone
+from reverse.core.forms import ContactFields
 from reverse.intake.constants import Grade
 from reverse.portal.forms import Chosen, choice_values, select_choices
 from reverse.resale.constants import KIND_LABELS, ReservationKind
@@ -37,10 +35,6 @@ SORTS = {
     "price_asc": _l("Price: low to high"),
     "price_desc": _l("Price: high to low"),
 }
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
 
 
 class BrowseForm(FlaskForm):
@@ -100,34 +94,9 @@ class BrowseForm(FlaskForm):
         }
 
 
-class ReserveForm(FlaskForm):
+class ReserveForm(ContactFields):
     """Reserve an item: who you are, how to reach you, and pickup at a store or buying online."""
 
-    name = StringField(
-        _l("Name"),
-        filters=[_strip],
-        validators=[InputRequired(_l("Enter your name.")), Length(max=120)],
-        render_kw={"autocomplete": "name"},
-    )
-    email = StringField(
-        _l("Email"),
-        filters=[_strip],
-        validators=[Length(max=254)],
-        # inputmode, not type=email: the browser would tidy (or refuse) full-width input
-        # before our normalisation sees it.
-        render_kw={
-            "inputmode": "email",
-            "autocomplete": "email",
-            "spellcheck": "false",
-            "autocapitalize": "off",
-        },
-    )
-    phone = StringField(
-        _l("Phone number"),
-        filters=[_strip],
-        validators=[Length(max=30)],
-        render_kw={"type": "tel", "autocomplete": "tel"},
-    )
     kind = RadioField(
         _l("How would you like to get it?"),
         choices=select_choices((k.value, label) for k, label in KIND_LABELS.items()),
@@ -158,35 +127,6 @@ class ReserveForm(FlaskForm):
         value = self.pickup_location.data or ""
         return int(value) if self.is_pickup and value.isdigit() else None
 
-    def validate_email(self, field: Any) -> None:
-        if not field.data:
-            if not self.phone.data:
-                raise ValidationError(_l("Enter an email address or a phone number."))
-            return
-        try:
-            normalise_email(field.data)
-        except InvalidInput:
-            raise ValidationError(_l("Enter a valid email address.")) from None
-
-    def validate_phone(self, field: Any) -> None:
-        if not field.data:
-            return
-        try:
-            normalise_phone(field.data)
-        except InvalidInput:
-            raise ValidationError(
-                _l("Enter a phone number we can call, e.g. 090-1234-5678.")
-            ) from None
-
     def validate_pickup_location(self, field: Any) -> None:
         if self.is_pickup and (not field.data or field.data not in choice_values(field)):
             raise ValidationError(_l("Choose the store to pick it up at."))
-
-    def contact(self, locale: str) -> dict[str, Any]:
-        """The contact as resale.operations.reserve takes it (call after validate)."""
-        return {
-            "name": nfkc(self.name.data),
-            "email": normalise_email(self.email.data) if self.email.data else "",
-            "phone": normalise_phone(self.phone.data) if self.phone.data else "",
-            "locale": locale,
-        }
