@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from flask import current_app
+from flask import Response, abort, current_app, send_file
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
 from werkzeug.datastructures import FileStorage
@@ -89,6 +89,28 @@ def upload_path(name: str) -> Path:
     if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
         raise ValueError(f"not a stored upload name: {name!r}")
     return Path(current_app.config["UPLOAD_DIR"]) / name
+
+
+#: what save_image stores: served as the image it is, in the browser
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
+
+
+def send_photo(stored_name: str, content_type: str, *, public_max_age: int = 0) -> Response:
+    """A stored photo as the image it is, shown inline. 404 for a name save_image cannot have
+    made, a file that is gone or anything that is not an image. `public_max_age` lets shared
+    caches keep a public photo that long; otherwise browsers revalidate every time."""
+    try:
+        path = upload_path(stored_name)
+    except ValueError:
+        abort(404)
+    if content_type not in IMAGE_TYPES or not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=content_type, max_age=public_max_age, conditional=True)
+    if public_max_age:
+        response.headers["Cache-Control"] = f"public, max-age={public_max_age}"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Disposition"] = "inline"
+    return response
 
 
 def _read_capped(stream: IO[bytes] | FileStorage, limit: int) -> bytes:

@@ -34,7 +34,7 @@ from reverse.core.actors import Actor
 from reverse.core.db import commit, utcnow
 from reverse.core.normalise import phone_display
 from reverse.core.templating import locale_code
-from reverse.core.uploads import UploadRejected, save_image, upload_path
+from reverse.core.uploads import UploadRejected, save_image, send_photo, upload_path
 from reverse.core.urls import local_path
 from reverse.extensions import db, limiter
 from reverse.policy.engine import return_terms_text, today_in_japan
@@ -949,16 +949,7 @@ def status_photo(token: str, attachment_id: int):
 
 
 def _send_photo(attachment: Attachment):
-    try:
-        path = upload_path(attachment.stored_name)
-    except ValueError:
-        abort(404)
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, mimetype=attachment.content_type, max_age=0, conditional=True)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Disposition"] = "inline"
-    return response
+    return send_photo(attachment.stored_name, attachment.content_type)
 
 
 @bp.route("/r/<token>/cancel", methods=["GET", "POST"])

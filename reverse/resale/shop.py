@@ -18,7 +18,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import lazy_gettext as _l
@@ -33,7 +32,7 @@ from reverse.core.db import commit, utcnow
 from reverse.core.errors import DomainError
 from reverse.core.normalise import code_text
 from reverse.core.templating import locale_code
-from reverse.core.uploads import upload_path
+from reverse.core.uploads import send_photo
 from reverse.extensions import db, limiter
 from reverse.intake.constants import Disposition, Grade
 from reverse.resale import operations as ops
@@ -312,19 +311,7 @@ def photo(code: str, attachment_id: int):
         or attachment.content_type not in PHOTO_TYPES
     ):
         abort(404)
-    try:
-        path = upload_path(attachment.stored_name)
-    except ValueError:
-        abort(404)
-    if not path.is_file():
-        abort(404)
-    response = send_file(
-        path, mimetype=attachment.content_type, max_age=PHOTO_MAX_AGE, conditional=True
-    )
-    response.headers["Cache-Control"] = f"public, max-age={PHOTO_MAX_AGE}"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Disposition"] = "inline"
-    return response
+    return send_photo(attachment.stored_name, attachment.content_type, public_max_age=PHOTO_MAX_AGE)
 
 
 def _reserve_limit() -> str:

@@ -23,7 +23,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import force_locale, gettext, ngettext
@@ -39,7 +38,7 @@ from reverse.core.errors import DomainError
 from reverse.core.money import format_yen
 from reverse.core.normalise import code_text, phone_display
 from reverse.core.templating import locale_code
-from reverse.core.uploads import upload_path
+from reverse.core.uploads import send_photo
 from reverse.extensions import db
 from reverse.intake.constants import GRADE_DEFINITIONS, Grade
 from reverse.intake.models import ReceiptUnit
@@ -93,7 +92,6 @@ VIEWERS = (Role.WAREHOUSE, Role.STORE, Role.SUPPORT)
 #: who may change items (store staff: those at their store)
 ACTORS = (Role.WAREHOUSE, Role.STORE)
 #: a photo is shown inline only when it is one of these
-IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 #: the example original price on the pricing page
 EXAMPLE_PRICE_YEN = 10_000
 TAG_TEMPLATE = "pdf/shelf_tags.html"
@@ -680,13 +678,7 @@ def photo(item_id: int, attachment_id: int):
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.unit_id != item.unit_id:
         abort(404)
-    try:
-        path = upload_path(attachment.stored_name)
-    except ValueError:
-        abort(404)
-    if not path.is_file() or attachment.content_type not in IMAGE_TYPES:
-        abort(404)
-    return send_file(path, mimetype=attachment.content_type, max_age=0)
+    return send_photo(attachment.stored_name, attachment.content_type)
 
 
 def _managed(item_id: int) -> ResaleItem:

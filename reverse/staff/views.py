@@ -29,7 +29,7 @@ from reverse.catalog.models import Channel, Location
 from reverse.core.codes import parse_rma_number
 from reverse.core.db import commit, utcnow
 from reverse.core.templating import locale_code
-from reverse.core.uploads import upload_path
+from reverse.core.uploads import IMAGE_TYPES, send_photo, upload_path
 from reverse.extensions import db
 from reverse.policy.views import bp as policy_bp
 from reverse.rmas.constants import STATUS_LABELS, AttachmentKind, ProofStatus, RmaStatus, RmaType
@@ -73,9 +73,6 @@ bp.register_blueprint(dispositions_bp)
 bp.register_blueprint(carriers_bp)
 bp.register_blueprint(resale_bp)
 bp.register_blueprint(resale_value_bp)
-
-#: a photo is served as what it was stored as only when it is one of these
-IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 
 
 @bp.context_processor
@@ -291,7 +288,7 @@ def attachment(attachment_id: int):
     if not path.is_file():
         abort(404)
     if item.content_type in IMAGE_TYPES:
-        return send_file(path, mimetype=item.content_type, max_age=0)
+        return send_photo(item.stored_name, item.content_type)
     # Anything else is downloaded, never rendered in the staff member's browser.
     return send_file(
         path,
