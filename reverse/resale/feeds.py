@@ -35,7 +35,7 @@ from reverse.core.db import utcnow
 from reverse.extensions import db
 from reverse.intake.constants import Grade
 from reverse.resale.constants import GRADE_BUYER_TEXT, ResaleState
-from reverse.resale.models import ResaleItem
+from reverse.resale.models import ResaleItem, shop_url
 from reverse.rmas.constants import AttachmentKind
 from reverse.rmas.models import Attachment
 
@@ -249,7 +249,7 @@ def _row(
         "state": item.state.value,
         "available": item.state == ResaleState.LISTED,
         "location_code": location_code,
-        "url": f"{base}/preowned/{code}",
+        "url": shop_url(code),
         "photos": [f"{base}/preowned/{code}/photos/{n}" for n in photo_ids],
         "listed_at": iso_z(item.listed_at),
         "updated_at": iso_z(item.updated_at),

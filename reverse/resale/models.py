@@ -79,6 +79,24 @@ class ResaleItem(TimestampMixin, db.Model):
         """The stable public id: on shelf tags, in the shop's addresses and in the feeds."""
         return format_item_code(self.id)
 
+    @property
+    def percent_off(self) -> int:
+        """How much below the original price, rounded down so it never says more than it is."""
+        return percent_below(self.price_yen, self.original_price_yen)
+
+
+def percent_below(price_yen: int, original_yen: int) -> int:
+    if original_yen <= 0 or not 0 < price_yen < original_yen:
+        return 0
+    return (original_yen - price_yen) * 100 // original_yen
+
+
+def shop_url(code: str) -> str:
+    """The item's public page, absolute (shelf-tag QR codes, feeds)."""
+    from flask import current_app
+
+    return f"{current_app.config['PUBLIC_BASE_URL']}/preowned/{code}"
+
 
 def format_item_code(item_id: int) -> str:
     return f"PO{item_id:07d}"

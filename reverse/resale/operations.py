@@ -32,6 +32,7 @@ from reverse.extensions import db
 from reverse.intake.constants import Disposition
 from reverse.jobs.outbox import enqueue
 from reverse.resale.constants import (
+    KIND_LABELS,
     OPEN_RESERVATION_STATES,
     PRICEABLE_STATES,
     STATE_LABELS,
@@ -522,6 +523,14 @@ def reserve(
     return reservation, token
 
 
+def is_reservable(item: ResaleItem, now: datetime | None = None) -> bool:
+    """Listed, or reserved by a hold that has run out (reserving ends that hold first)."""
+    if item.state == ResaleState.LISTED:
+        return True
+    held = open_reservation(item.id) if item.state == ResaleState.RESERVED else None
+    return held is not None and held.expires_at < (now or utcnow())
+
+
 def _mail(reservation: ResaleReservation, what: str) -> None:
     enqueue("reverse.resale.tasks:reservation_mail", reservation.id, what, queue="notifications")
 
@@ -634,6 +643,7 @@ def record_sale(
             state=item.state.value,
         )
     reservation = open_reservation(item.id)
+    _check_sale_fits(item, reservation, channel)
     price = reservation.price_yen if reservation is not None else item.price_yen
     if reservation is not None:
         reservation.state = ReservationState.COMPLETED
@@ -652,6 +662,29 @@ def record_sale(
     item.sold_location_id = location_id or item.location_id
     db.session.flush()
     return item
+
+
+def _check_sale_fits(
+    item: ResaleItem, reservation: ResaleReservation | None, channel: SaleChannel
+) -> None:
+    """A reserved item is sold the way its reservation says: a pickup at the store once it is
+    there, an online purchase through the web shop."""
+    if reservation is None:
+        return
+    fits = (
+        reservation.kind == ReservationKind.PICKUP
+        and channel == SaleChannel.STORE
+        and reservation.state == ReservationState.READY
+    ) or (reservation.kind == ReservationKind.PURCHASE and channel == SaleChannel.WEB_SHOP)
+    if not fits:
+        raise IllegalTransition(
+            _l(
+                "%(code)s is reserved for %(how)s: it is sold that way, once it is ready.",
+                code=item.code,
+                how=KIND_LABELS[reservation.kind],
+            ),
+            state=item.state.value,
+        )
 
 
 def expire_overdue(*, item_id: int | None = None, now: datetime | None = None) -> int:

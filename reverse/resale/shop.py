@@ -206,24 +206,6 @@ def _public_item(code: str) -> ResaleItem:
     return item
 
 
-def _can_reserve(item: ResaleItem) -> bool:
-    """Listed, or reserved by a hold that has lapsed (reserving ends that hold first)."""
-    if item.state == ResaleState.LISTED:
-        return True
-    if item.state != ResaleState.RESERVED:
-        return False
-    held = ops.open_reservation(item.id)
-    return held is not None and held.expires_at < utcnow()
-
-
-def _percent_off(item: ResaleItem) -> int:
-    """How much below the price new, rounded down so it never says more than it is."""
-    original, price = item.original_price_yen, item.price_yen
-    if original <= 0 or not 0 < price < original:
-        return 0
-    return (original - price) * 100 // original
-
-
 # -- browsing ---------------------------------------------------------------------------------
 
 
@@ -247,7 +229,6 @@ def browse():
         pagination=page,
         items=items,
         photos=_first_photos(items),
-        percent_off=_percent_off,
         filtered=filtered,
         anything_listed=bool(categories),
         locale=locale_code(),
@@ -269,7 +250,7 @@ def _item_page(
     status: int = 200,
     error: Any = None,
 ):
-    available = _can_reserve(item)
+    available = ops.is_reservable(item)
     photos = _photos([item.unit_id]).get(item.unit_id, [])
     similar = _similar(item)
     cfg = current_app.config
@@ -283,7 +264,6 @@ def _item_page(
             error=error,
             similar=similar,
             similar_photos=_first_photos(similar),
-            percent_off=_percent_off,
             refurbished=item.source_disposition == Disposition.REFURBISH,
             pickup_days=cfg["RESALE_PICKUP_HOLD_DAYS"],
             ready_days=cfg["RESALE_READY_HOLD_DAYS"],

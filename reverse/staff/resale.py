@@ -62,6 +62,8 @@ from reverse.resale.models import (
     ResaleReservation,
     format_item_code,
     parse_item_code,
+    percent_below,
+    shop_url,
 )
 from reverse.resale.pricing import price_rules, rule_price, set_price_rule
 from reverse.rmas.models import Attachment, Rma
@@ -409,13 +411,7 @@ class Tag:
     @property
     def off_percent(self) -> int:
         """How much below the original price, rounded down ("40%OFF")."""
-        if not self.original_yen or self.price_yen >= self.original_yen:
-            return 0
-        return (self.original_yen - self.price_yen) * 100 // self.original_yen
-
-
-def shop_url(item: ResaleItem) -> str:
-    return f"{current_app.config['PUBLIC_BASE_URL']}/preowned/{item.code}"
+        return percent_below(self.price_yen, self.original_yen)
 
 
 def tag_for(item: ResaleItem) -> Tag:
@@ -437,7 +433,7 @@ def tag_for(item: ResaleItem) -> Tag:
         grade_en=grade_en if grade_en != grade_ja else "",
         price_yen=item.price_yen,
         original_yen=item.original_price_yen,
-        url=shop_url(item),
+        url=shop_url(item.code),
     )
 
 

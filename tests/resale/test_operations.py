@@ -383,3 +383,22 @@ def test_the_expiry_command_ends_overdue_reservations(app, make_item):
     assert "expired 1" in result.output
     with app.app_context():
         assert db.session.get(ResaleItem, item.id).state == ResaleState.LISTED
+
+
+def test_a_reserved_item_is_sold_only_the_way_its_reservation_says(ctx, make_item):
+    item = make_item("B", listed=True)
+    store = _store()
+    reservation, _ = resale.reserve(
+        item.id, kind="pickup", contact=CONTACT, pickup_location_id=store, actor=CUSTOMER
+    )
+    db.session.commit()
+    for channel in (SaleChannel.STORE, SaleChannel.WEB_SHOP):  # not at the store yet / not online
+        with pytest.raises(IllegalTransition):
+            resale.record_sale(item.id, channel=channel, actor=STAFF)
+        db.session.rollback()
+    assert _item(item.id).state == ResaleState.RESERVED
+
+    resale.mark_ready(reservation.id, STAFF)
+    resale.record_sale(item.id, channel=SaleChannel.STORE, actor=STAFF)
+    db.session.commit()
+    assert _item(item.id).state == ResaleState.SOLD
