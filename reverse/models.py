@@ -14,6 +14,13 @@ from reverse.jobs.models import OutboxMessage
 from reverse.orders.models import Order, OrderLine
 from reverse.policy.models import PolicyRule, ReturnTerms
 from reverse.portal.models import PortalDraft
+from reverse.repairs.models import (
+    PriceListItem,
+    RepairOrder,
+    RepairQuote,
+    RepairQuoteLine,
+    RepairWorkEntry,
+)
 from reverse.resale.models import ResaleEvent, ResaleItem, ResalePriceRule, ResaleReservation
 from reverse.resolution.models import Refund, StockReservation
 from reverse.rmas.models import Attachment, Rma, RmaAccessLink, RmaEvent, RmaLine
@@ -33,10 +40,15 @@ __all__ = [
     "OutboxMessage",
     "PolicyRule",
     "PortalDraft",
+    "PriceListItem",
     "Product",
     "Receipt",
     "ReceiptUnit",
     "Refund",
+    "RepairOrder",
+    "RepairQuote",
+    "RepairQuoteLine",
+    "RepairWorkEntry",
     "ResaleEvent",
     "ResaleItem",
     "ResalePriceRule",

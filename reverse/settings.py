@@ -57,6 +57,8 @@ class DefaultConfig:
     SLA_DECISION_HOURS = 24
     #: a pre-owned item reserved for pickup is held this long (including the trip to the store)
     RESALE_PICKUP_HOLD_DAYS = 7
+    #: days from taking a repair in to the date promised to the customer, unless staff set one
+    REPAIR_PROMISE_DAYS = 21
     #: … and at the store this long after it arrived there
     RESALE_READY_HOLD_DAYS = 7
     #: an online purchase request holds its item this long for the web shop's payment

@@ -34,6 +34,7 @@ pytest_plugins = [
     "tests.fixtures.rmas",
     "tests.fixtures.orders",
     "tests.fixtures.resale",
+    "tests.fixtures.repairs",
 ]
 
 

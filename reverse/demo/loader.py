@@ -33,6 +33,14 @@ from reverse.customers.models import Customer
 from reverse.extensions import db
 from reverse.orders.models import Order, OrderLine
 from reverse.policy.models import PolicyRule, ReturnTerms
+from reverse.repairs.constants import Handback, PriceItemKind, QuoteState, RepairKind
+from reverse.repairs.models import (
+    PriceListItem,
+    RepairOrder,
+    RepairQuote,
+    RepairQuoteLine,
+    RepairWorkEntry,
+)
 from reverse.rmas.constants import (
     INITIAL_STATUSES,
     TERMINAL_STATUSES,
@@ -775,6 +783,7 @@ _RMA_PLAN: dict[RmaType, dict[RmaStatus, int]] = {
         S.QUOTE_DECLINED: 3,
         S.IN_REPAIR: 7,
         S.QUALITY_CHECK: 4,
+        S.RETURNING: 3,
         S.READY: 8,
         S.HANDED_BACK: 5,
         S.CLOSED: 18,
@@ -802,6 +811,7 @@ _STEP_HOURS: dict[RmaStatus, tuple[float, float]] = {
     S.QUOTE_DECLINED: (12, 240),
     S.IN_REPAIR: (12, 72),
     S.QUALITY_CHECK: (48, 240),
+    S.RETURNING: (24, 72),
     S.READY: (4, 48),
     S.HANDED_BACK: (24, 240),
 }
@@ -812,6 +822,8 @@ _MOVE_WEIGHTS: dict[tuple[RmaStatus, RmaStatus], float] = {
     (S.SUBMITTED, S.REJECTED): 0.15,
     (S.AWAITING_ITEM, S.RECEIVED): 0.25,
     (S.ACCEPTED, S.AT_REPAIR_CENTRE): 0.3,
+    # web repairs brought to a counter are the counters' business, not the demo walk's
+    (S.AWAITING_ITEM, S.ACCEPTED): 0.0,
     (S.AWAITING_ITEM, S.AT_REPAIR_CENTRE): 0.3,
     (S.DIAGNOSED, S.IN_REPAIR): 0.35,
     (S.DIAGNOSED, S.READY): 0.1,
@@ -872,6 +884,7 @@ def load_demo(seed: int = DEFAULT_SEED) -> DemoSummary:
         db.session.add_all(group)
         db.session.flush()
     build_inspections(random.Random(f"{seed}-inspections"), rmas, locations, users)
+    build_repairs(random.Random(f"{seed}-repairs"), rmas, locations)
     build_resale(random.Random(f"{seed}-resale"), end, locations, customers)
     return DemoSummary(
         counts=_counts(),
@@ -1256,6 +1269,19 @@ def walk(
     return path
 
 
+def _fit_handback(path: list[RmaStatus], counter: bool) -> list[RmaStatus]:
+    """A repair goes home the way it came: a counter's item returns to its store before it is
+    ready there, anything else is ready for delivery straight from the centre."""
+    fitted: list[RmaStatus] = []
+    for status in path:
+        if status == S.RETURNING and not counter:
+            continue
+        if status == S.READY and counter and fitted and fitted[-1] != S.RETURNING:
+            fitted.append(S.RETURNING)
+        fitted.append(status)
+    return fitted
+
+
 @dataclass
 class _Case:
     """What an RMA is about before it is built: the decisions that shape its timeline."""
@@ -1349,6 +1375,8 @@ class _RmaBuilder:
                 for s in (S.ACCEPTED, S.SUBMITTED)
                 if s in INITIAL_STATUSES[rma_type] and target in _REACH[rma_type][s]
             ]
+            if target in (S.RETURNING, S.ACCEPTED):
+                starts = [S.ACCEPTED]  # a counter's item: accepted there, returned there
             start = starts[0] if len(starts) == 1 else rng.choices(starts, (55, 45))[0]
             channel = rng.choices(
                 (
@@ -1385,7 +1413,10 @@ class _RmaBuilder:
                 source = RmaSource.STORE_COUNTER
             else:
                 source = RmaSource.CALL_CENTRE if rng.random() < 0.15 else RmaSource.WEB
-        return _Case(rma_type, channel, source, walk(rng, rma_type, start, target))
+        path = walk(rng, rma_type, start, target)
+        if rma_type == RmaType.REPAIR:
+            path = _fit_handback(path, source == RmaSource.STORE_COUNTER)
+        return _Case(rma_type, channel, source, path)
 
     def _times(self, path: list[RmaStatus]) -> list[datetime]:
         """Event times, counted back from how long the case has waited in its last status."""
@@ -2435,3 +2466,279 @@ def _photo(item: Any, rng: random.Random) -> None:
             created_at=item.created_at,
         )
     )
+
+
+# --- repairs -----------------------------------------------------------------------------------
+
+#: (code, kind, repair kind, name ja, name en, price yen): the repair centre's price list
+DEMO_PRICE_LIST = (
+    ("L-STITCH", PriceItemKind.LABOUR, RepairKind.STITCHING, "縫製補修", "Re-stitching", 3_300),
+    (
+        "L-ZIP",
+        PriceItemKind.LABOUR,
+        RepairKind.ZIP,
+        "ファスナー交換 作業",
+        "Zip replacement work",
+        4_400,
+    ),
+    ("P-ZIP", PriceItemKind.PART, RepairKind.ZIP, "ファスナー（部品）", "Zip (part)", 1_100),
+    (
+        "L-HANDLE",
+        PriceItemKind.LABOUR,
+        RepairKind.HANDLE_STRAP,
+        "持ち手交換 作業",
+        "Handle replacement work",
+        6_600,
+    ),
+    (
+        "P-HANDLE",
+        PriceItemKind.PART,
+        RepairKind.HANDLE_STRAP,
+        "革持ち手（部品）",
+        "Leather handle (part)",
+        2_200,
+    ),
+    (
+        "L-STRAP",
+        PriceItemKind.LABOUR,
+        RepairKind.HANDLE_STRAP,
+        "ストラップ付け根補強",
+        "Strap base reinforcement",
+        3_850,
+    ),
+    ("L-SOLE", PriceItemKind.LABOUR, RepairKind.SOLE_HEEL, "ソール張替え", "Resoling", 8_800),
+    (
+        "L-HEEL",
+        PriceItemKind.LABOUR,
+        RepairKind.SOLE_HEEL,
+        "ヒール交換",
+        "Heel tip replacement",
+        2_750,
+    ),
+    (
+        "P-HEEL",
+        PriceItemKind.PART,
+        RepairKind.SOLE_HEEL,
+        "ヒールリフト（部品）",
+        "Heel lift (part)",
+        880,
+    ),
+    (
+        "L-HARDWARE",
+        PriceItemKind.LABOUR,
+        RepairKind.HARDWARE,
+        "金具交換 作業",
+        "Hardware replacement work",
+        2_200,
+    ),
+    (
+        "P-BUTTON",
+        PriceItemKind.PART,
+        RepairKind.HARDWARE,
+        "ボタン・金具（部品）",
+        "Button or buckle (part)",
+        550,
+    ),
+    (
+        "L-COLOUR",
+        PriceItemKind.LABOUR,
+        RepairKind.LEATHER_CARE,
+        "革の補色・クリーニング",
+        "Leather colour and cleaning",
+        5_500,
+    ),
+    (
+        "L-KNIT",
+        PriceItemKind.LABOUR,
+        RepairKind.KNIT_MENDING,
+        "ニットかけはぎ",
+        "Knit invisible mending",
+        4_950,
+    ),
+    ("L-HOUR", PriceItemKind.LABOUR, None, "技術料（30分）", "Technician time (30 min)", 2_200),
+)
+
+_KINDS_BY_CATEGORY: dict[Category, tuple[RepairKind, ...]] = {
+    Category.BAGS: (
+        RepairKind.HANDLE_STRAP,
+        RepairKind.ZIP,
+        RepairKind.STITCHING,
+        RepairKind.HARDWARE,
+        RepairKind.LEATHER_CARE,
+    ),
+    Category.SHOES: (RepairKind.SOLE_HEEL, RepairKind.SOLE_HEEL, RepairKind.STITCHING),
+    Category.KNITWEAR: (RepairKind.KNIT_MENDING,),
+}
+
+_DIAGNOSIS_BY_KIND: dict[RepairKind, tuple[str, ...]] = {
+    RepairKind.STITCHING: ("縫い目が約5cmほつれています。", "ステッチ切れ。周囲の革は健全です。"),
+    RepairKind.ZIP: ("ファスナーの務歯が欠けています。", "スライダーが摩耗し閉まりません。"),
+    RepairKind.HANDLE_STRAP: (
+        "持ち手の付け根が裂けています。",
+        "ストラップの付け根の革が伸びています。",
+    ),
+    RepairKind.SOLE_HEEL: (
+        "ソールがすり減り、中底が見えかけています。",
+        "ヒールのトップリフトが摩耗しています。",
+    ),
+    RepairKind.HARDWARE: ("留め金具が外れています。", "ボタンが1つ欠損しています。"),
+    RepairKind.LEATHER_CARE: ("角の色落ちと擦れがあります。", "表面の汚れと乾燥が見られます。"),
+    RepairKind.KNIT_MENDING: ("袖に小さな穴が2か所あります。", "裾の編み目がほどけています。"),
+    RepairKind.OTHER: ("状態を確認しました。",),
+}
+
+_WORK_BY_KIND: dict[RepairKind, str] = {
+    RepairKind.STITCHING: "ほつれ部分を手縫いで補修。",
+    RepairKind.ZIP: "ファスナーを同色の新品に交換。",
+    RepairKind.HANDLE_STRAP: "持ち手を新しい革で作り直し、付け根を補強。",
+    RepairKind.SOLE_HEEL: "ソールを剥がし、新しいソールを接着・縫製。",
+    RepairKind.HARDWARE: "金具を交換し、動作を確認。",
+    RepairKind.LEATHER_CARE: "汚れを落とし、補色と保湿を実施。",
+    RepairKind.KNIT_MENDING: "同色の糸でかけはぎ。",
+    RepairKind.OTHER: "作業を実施。",
+}
+
+
+def create_price_list() -> dict[str, PriceListItem]:
+    items = {}
+    for code, kind, repair_kind, name_ja, name_en, price in DEMO_PRICE_LIST:
+        items[code] = PriceListItem(
+            code=code,
+            kind=kind,
+            repair_kind=repair_kind,
+            name_ja=name_ja,
+            name_en=name_en,
+            price_yen=price,
+        )
+    db.session.add_all(items.values())
+    db.session.flush()
+    return items
+
+
+def _first_reached(rma: Rma) -> dict[RmaStatus, datetime]:
+    reached: dict[RmaStatus, datetime] = {}
+    for event in rma.events:
+        if event.to_status is not None:
+            reached.setdefault(event.to_status, event.created_at)
+    return reached
+
+
+def _quote_lines(
+    rng: random.Random, items: list[PriceListItem], total: int
+) -> list[RepairQuoteLine]:
+    """Quote lines from the price list that add up to the quoted amount on the timeline."""
+    item = rng.choice(items)
+    if item.price_yen >= total:
+        return [
+            RepairQuoteLine(
+                kind=item.kind, description=item.name_ja, quantity=1, unit_price_yen=total
+            )
+        ]
+    return [
+        RepairQuoteLine(
+            price_item_id=item.id,
+            kind=item.kind,
+            description=item.name_ja,
+            quantity=1,
+            unit_price_yen=item.price_yen,
+        ),
+        RepairQuoteLine(
+            kind=PriceItemKind.PART,
+            description="部品・資材",
+            quantity=1,
+            unit_price_yen=total - item.price_yen,
+        ),
+    ]
+
+
+def build_repairs(
+    rng: random.Random, rmas: list[Rma], locations: dict[str, Location]
+) -> list[RepairOrder]:
+    """A repair order for every demo repair, consistent with its timeline: received and
+    promised dates, the diagnosis, quotes (the amounts the timeline names), work, check and
+    hand-back."""
+    price_list = create_price_list()
+    by_kind: dict[RepairKind | None, list[PriceListItem]] = {}
+    for item in price_list.values():
+        by_kind.setdefault(item.repair_kind, []).append(item)
+    orders = []
+    for rma in (r for r in rmas if r.type == RmaType.REPAIR):
+        reached = _first_reached(rma)
+        statuses = [e.to_status for e in rma.events if e.to_status is not None]
+        counter = rma.source == RmaSource.STORE_COUNTER
+        received = reached.get(S.ACCEPTED) or reached.get(S.AT_REPAIR_CENTRE)
+        variant = rma.lines[0].variant if rma.lines else None
+        category = variant.product.category if variant else Category.BAGS
+        kind = rng.choice(
+            _KINDS_BY_CATEGORY.get(category, (RepairKind.STITCHING, RepairKind.HARDWARE))
+        )
+        order = RepairOrder(
+            rma_id=rma.id,
+            intake_location_id=rma.location_id if counter else None,
+            handback=Handback.STORE_PICKUP if counter else Handback.SHIP,
+            pickup_location_id=rma.location_id if counter else None,
+            received_at=received,
+            at_centre_at=reached.get(S.AT_REPAIR_CENTRE),
+            promised_on=(
+                (received + timedelta(days=rng.choice((14, 21, 21, 28)))).astimezone(JST).date()
+                if received
+                else None
+            ),
+            condition_notes=rng.choice(("", "角に擦れあり", "内側に小さなシミ", "全体に使用感"))
+            if counter
+            else "",
+            accessories=rng.choice(("", "保存袋", "ショルダーストラップ")) if counter else "",
+        )
+        if counter:
+            low = rng.choice((3_300, 4_400, 5_500, 6_600))
+            order.estimate_min_yen, order.estimate_max_yen = (
+                low,
+                low + rng.choice((2_200, 4_400, 6_600)),
+            )
+        if S.DIAGNOSED in reached:
+            order.kind = kind
+            order.diagnosis = rng.choice(_DIAGNOSIS_BY_KIND[kind])
+            order.diagnosed_at = reached[S.DIAGNOSED]
+            order.diagnosed_by = "修理 技術者"
+            order.warranty = S.QUOTED not in reached and S.IN_REPAIR in reached
+        quote_events = [e for e in rma.events if e.to_status == S.QUOTED]
+        for number, event in enumerate(quote_events, start=1):
+            total = int(event.data.get("quote_yen") or rng.choice((3_300, 5_500, 8_800)))
+            quote = RepairQuote(
+                number=number,
+                total_yen=total,
+                created_by="修理 技術者",
+                created_at=event.created_at,
+                lines=_quote_lines(rng, by_kind.get(kind) or by_kind[None], total),
+                state=QuoteState.SUPERSEDED if number < len(quote_events) else QuoteState.SENT,
+            )
+            order.quotes.append(quote)
+        if order.quotes:
+            last = order.quotes[-1]
+            if S.QUOTE_DECLINED in reached and statuses[-1] != S.QUOTED:
+                last.state, last.decided_at = QuoteState.DECLINED, reached[S.QUOTE_DECLINED]
+            elif S.QUOTE_APPROVED in reached and statuses[-1] != S.QUOTED:
+                last.state, last.decided_at = QuoteState.APPROVED, reached[S.QUOTE_APPROVED]
+                order.amount_due_yen = last.total_yen
+            if last.decided_at:
+                last.decided_by = "customer"
+        if S.IN_REPAIR in reached:
+            order.work.append(
+                RepairWorkEntry(
+                    note=_WORK_BY_KIND[kind],
+                    minutes=rng.choice((30, 45, 60, 90, 120)),
+                    created_by="修理 技術者",
+                    created_at=reached[S.IN_REPAIR] + timedelta(hours=rng.uniform(2, 20)),
+                )
+            )
+        gone = reached.get(S.RETURNING) or reached.get(S.READY)
+        if gone and S.QUALITY_CHECK in reached:
+            order.qc_passed_at, order.qc_by, order.qc_note = gone, "品質 担当", "仕上がり良好"
+        order.ready_at = reached.get(S.READY)
+        order.handed_back_at = reached.get(S.HANDED_BACK)
+        if order.handed_back_at and order.amount_due_yen:
+            order.paid_at, order.payment_note = order.handed_back_at, "店頭レジ"
+        orders.append(order)
+    db.session.add_all(orders)
+    db.session.flush()
+    return orders

@@ -34,6 +34,7 @@ RULE_SETTINGS = (
     "return_shipping_fee_yen",
     "restocking_fee_percent",
     "warranty_days",
+    "repair_decline_fee_yen",
     "auto_approve",
 )
 
@@ -49,6 +50,7 @@ class Terms:
     return_shipping_fee_yen: int = 0
     restocking_fee_percent: int = 0
     warranty_days: int = DEFAULT_WARRANTY_DAYS
+    repair_decline_fee_yen: int = 0
     auto_approve: bool = False
 
 

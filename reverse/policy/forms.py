@@ -122,6 +122,7 @@ class RuleForm(FlaskForm):
     )
     restocking_fee_percent = _number(_l("Restocking fee (%)"), 100)
     warranty_days = _number(_l("Free repair of defects (days after purchase)"), MAX_WARRANTY_DAYS)
+    repair_decline_fee_yen = _number(_l("Fee when a repair quote is declined (yen)"), MAX_FEE_YEN)
     auto_approve = SelectField(_l("Approval"))
     note = StringField(_l("Note for admins"), validators=[Optional(), Length(max=200)])
 
@@ -161,6 +162,7 @@ class RuleForm(FlaskForm):
         self.return_shipping_fee_yen.data = values.return_shipping_fee_yen
         self.restocking_fee_percent.data = values.restocking_fee_percent
         self.warranty_days.data = values.warranty_days
+        self.repair_decline_fee_yen.data = values.repair_decline_fee_yen
         self.auto_approve.data = _tri(values.auto_approve)
         self.note.data = values.note
 
@@ -177,6 +179,7 @@ class RuleForm(FlaskForm):
             return_shipping_fee_yen=self.return_shipping_fee_yen.data,
             restocking_fee_percent=self.restocking_fee_percent.data,
             warranty_days=self.warranty_days.data,
+            repair_decline_fee_yen=self.repair_decline_fee_yen.data,
             auto_approve=_from_tri(self.auto_approve.data),
             note=(self.note.data or "").strip(),
         )

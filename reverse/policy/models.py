@@ -27,6 +27,10 @@ class PolicyRule(TimestampMixin, db.Model):
             name="restocking_ok",
         ),
         sa.CheckConstraint("warranty_days IS NULL OR warranty_days >= 0", name="warranty_ok"),
+        sa.CheckConstraint(
+            "repair_decline_fee_yen IS NULL OR repair_decline_fee_yen >= 0",
+            name="decline_fee_ok",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,6 +52,8 @@ class PolicyRule(TimestampMixin, db.Model):
     restocking_fee_percent: Mapped[int | None]
     #: repairs within this many days of purchase are free for defects
     warranty_days: Mapped[int | None]
+    #: charged when a customer declines a repair quote (diagnosis and return), yen
+    repair_decline_fee_yen: Mapped[int | None]
     #: approve without a person when nothing needs checking
     auto_approve: Mapped[bool | None]
     active: Mapped[bool] = mapped_column(default=True)

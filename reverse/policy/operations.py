@@ -96,6 +96,7 @@ class RuleValues:
     return_shipping_fee_yen: int | None = None
     restocking_fee_percent: int | None = None
     warranty_days: int | None = None
+    repair_decline_fee_yen: int | None = None
     auto_approve: bool | None = None
     note: str = ""
 
@@ -122,6 +123,7 @@ def _validate_rule(values: RuleValues, rule_id: int | None, *, active: bool) -> 
     _check_range(errors, "return_shipping_fee_yen", values.return_shipping_fee_yen, 0, MAX_FEE_YEN)
     _check_range(errors, "restocking_fee_percent", values.restocking_fee_percent, 0, 100)
     _check_range(errors, "warranty_days", values.warranty_days, 0, MAX_WARRANTY_DAYS)
+    _check_range(errors, "repair_decline_fee_yen", values.repair_decline_fee_yen, 0, MAX_FEE_YEN)
     if values.allowed_types is not None:
         values.allowed_types = _types(values.allowed_types)
     if len(values.note) > 200:

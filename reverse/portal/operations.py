@@ -419,7 +419,14 @@ def submit_draft(
     # Moved before the draft goes: deleting it would otherwise null draft_id on rows that
     # do not point at the case yet.
     db.session.flush()
-    if outcome.auto_approve and not needs_proof and rma_type != RmaType.REPAIR:
+    if rma_type == RmaType.REPAIR:
+        from reverse.repairs.operations import open_repair_order  # repairs import the portal
+
+        open_repair_order(rma, outcome=outcome)
+        if not needs_proof:
+            # Nothing to check before the item comes: the customer sends or brings it now.
+            move_rma(rma, RmaStatus.AWAITING_ITEM, Actor.system("policy"), quiet=True)
+    elif outcome.auto_approve and not needs_proof:
         # told in the filing confirmation: no mail per step
         move_rma(rma, RmaStatus.APPROVED, Actor.system("policy"), quiet=True)
         move_rma(rma, RmaStatus.AWAITING_ITEM, Actor.system("policy"), quiet=True)

@@ -30,6 +30,8 @@ class RmaStatus(enum.StrEnum):
     QUOTE_DECLINED = "quote_declined"
     IN_REPAIR = "in_repair"
     QUALITY_CHECK = "quality_check"
+    #: a repaired (or unrepaired) item on its way from the repair centre back to the store
+    RETURNING = "returning"
     READY = "ready"  # for shipping or store pickup
     HANDED_BACK = "handed_back"
     CLOSED = "closed"
@@ -99,19 +101,24 @@ RETURN_MOVES: dict[RmaStatus, frozenset[RmaStatus]] = {
 
 # Repairs: submitted (web) or accepted (counter) → in transit / at repair centre → diagnosed →
 # quoted → approved | declined → in repair → quality check → ready → handed back → closed.
-# Warranty repairs go from diagnosed straight to in repair; a changed scope re-quotes.
+# Warranty repairs go from diagnosed straight to in repair; a changed scope re-quotes. A web
+# repair brought to a store counter is accepted there; an item collected at a store is
+# returning until that store scans it in, then ready.
 REPAIR_MOVES: dict[RmaStatus, frozenset[RmaStatus]] = {
     S.SUBMITTED: frozenset({S.AWAITING_ITEM, S.REJECTED, S.CANCELLED}),
     S.ACCEPTED: frozenset({S.IN_TRANSIT, S.AT_REPAIR_CENTRE, S.CANCELLED}),
-    S.AWAITING_ITEM: frozenset({S.IN_TRANSIT, S.AT_REPAIR_CENTRE, S.CANCELLED, S.EXPIRED}),
+    S.AWAITING_ITEM: frozenset(
+        {S.ACCEPTED, S.IN_TRANSIT, S.AT_REPAIR_CENTRE, S.CANCELLED, S.EXPIRED}
+    ),
     S.IN_TRANSIT: frozenset({S.AT_REPAIR_CENTRE}),
     S.AT_REPAIR_CENTRE: frozenset({S.DIAGNOSED}),
-    S.DIAGNOSED: frozenset({S.QUOTED, S.IN_REPAIR, S.READY}),
+    S.DIAGNOSED: frozenset({S.QUOTED, S.IN_REPAIR, S.READY, S.RETURNING}),
     S.QUOTED: frozenset({S.QUOTE_APPROVED, S.QUOTE_DECLINED}),
     S.QUOTE_APPROVED: frozenset({S.IN_REPAIR}),
-    S.QUOTE_DECLINED: frozenset({S.READY}),
+    S.QUOTE_DECLINED: frozenset({S.READY, S.RETURNING}),
     S.IN_REPAIR: frozenset({S.QUALITY_CHECK, S.QUOTED}),
-    S.QUALITY_CHECK: frozenset({S.READY, S.IN_REPAIR}),
+    S.QUALITY_CHECK: frozenset({S.READY, S.RETURNING, S.IN_REPAIR}),
+    S.RETURNING: frozenset({S.READY}),
     S.READY: frozenset({S.HANDED_BACK}),
     S.HANDED_BACK: frozenset({S.CLOSED}),
     S.REJECTED: frozenset({S.CLOSED}),
@@ -179,6 +186,7 @@ STATUS_LABELS = {
     S.QUOTE_DECLINED: _l("Quote declined"),
     S.IN_REPAIR: _l("In repair"),
     S.QUALITY_CHECK: _l("Quality check"),
+    S.RETURNING: _l("Returning to the store"),
     S.READY: _l("Ready"),
     S.HANDED_BACK: _l("Handed back"),
     S.CLOSED: _l("Closed"),
@@ -204,6 +212,7 @@ CUSTOMER_STATUS_TEXT = {
     S.QUOTE_DECLINED: _l("You declined the quote; we will return the item unrepaired."),
     S.IN_REPAIR: _l("Your item is being repaired."),
     S.QUALITY_CHECK: _l("The repair is being checked."),
+    S.RETURNING: _l("Your item is on its way back to the store."),
     S.READY: _l("Your item is ready."),
     S.HANDED_BACK: _l("Your item has been handed back."),
     S.CLOSED: _l("This request is closed."),

@@ -157,8 +157,12 @@ def _move_case(shipment: Shipment, status: ShipmentStatus) -> None:
             rma.add_note(
                 actor, N_("The parcel was delivered to our centre."), public=True, msgid=True
             )
-    elif status == ShipmentStatus.DELIVERED:
-        rma.add_note(actor, N_("The parcel was delivered to you."), public=True, msgid=True)
+    elif shipment.direction == Direction.TO_CUSTOMER:
+        if status == ShipmentStatus.DELIVERED:
+            rma.add_note(actor, N_("The parcel was delivered to you."), public=True, msgid=True)
+        from reverse.repairs.operations import on_parcel_news  # repairs import shipping
+
+        on_parcel_news(rma, shipment, status, actor)
 
 
 # -- signed webhooks ---------------------------------------------------------------------------
