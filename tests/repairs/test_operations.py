@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -15,12 +14,13 @@ from reverse.extensions import db
 from reverse.policy.models import PolicyRule
 from reverse.repairs import operations as ops
 from reverse.repairs.constants import Handback, PriceItemKind, QuoteState, RepairKind
-from reverse.repairs.models import RepairOrder, RepairQuote
+from reverse.repairs.models import RepairQuote
 from reverse.rmas.constants import PurchasePlace, RmaStatus, RmaType
 from reverse.rmas.models import EventKind, Rma, RmaEvent
 from reverse.shipping.constants import Carrier, Direction, ShipmentStatus
 from reverse.shipping.models import Shipment
 from reverse.shipping.tracking import TrackingReport, record_tracking
+from tests.concurrency import at_once
 from tests.fixtures.repairs import CENTRE_ACTOR, STORE_ACTOR
 
 S = RmaStatus
@@ -395,33 +395,32 @@ def test_a_web_repair_waits_for_its_item_and_a_drop_off_store_takes_it_in(
 
 
 @pytest.mark.postgres
+def test_ten_parallel_scans_at_the_centre_receive_the_item_once(app, make_repair):
+    rma = make_repair(S.IN_TRANSIT)
+    results, raised = at_once(
+        app, 10, lambda _n: ops.receive_at_centre(rma.number, CENTRE_ACTOR).new
+    )
+    assert raised == []
+    assert sorted(results) == [False] * 9 + [True]
+    with app.app_context():
+        moves = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(RmaEvent)
+            .where(RmaEvent.rma_id == rma.id, RmaEvent.to_status == S.AT_REPAIR_CENTRE)
+        )
+        assert moves == 1
+        assert db.session.get(Rma, rma.id).status == S.AT_REPAIR_CENTRE
+
+
+@pytest.mark.postgres
 def test_twenty_answers_at_once_approve_the_quote_once(app, make_repair):
     rma = make_repair(S.QUOTED)
     with app.app_context():
         quote_id = db.session.get(Rma, rma.id).repair.open_quote.id
-    barrier = threading.Barrier(20)
-    results: list[bool] = []
-    failures: list[BaseException] = []
-
-    def attempt() -> None:
-        with app.app_context():
-            try:
-                barrier.wait(timeout=30)
-                changed = ops.answer_quote(db.session.get(Rma, rma.id), quote_id, True, CUSTOMER)
-                db.session.commit()
-                results.append(changed)
-            except BaseException as exc:
-                db.session.rollback()
-                failures.append(exc)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=attempt) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert failures == []
+    results, raised = at_once(
+        app, 20, lambda _n: ops.answer_quote(db.session.get(Rma, rma.id), quote_id, True, CUSTOMER)
+    )
+    assert raised == []
     assert sorted(results) == [False] * 19 + [True]
     with app.app_context():
         approvals = db.session.scalar(
@@ -430,7 +429,4 @@ def test_twenty_answers_at_once_approve_the_quote_once(app, make_repair):
             .where(RmaEvent.rma_id == rma.id, RmaEvent.to_status == S.QUOTE_APPROVED)
         )
         assert approvals == 1
-        assert (
-            db.session.get(RepairOrder, db.session.get(Rma, rma.id).repair.id).amount_due_yen
-            == 8800
-        )
+        assert db.session.get(Rma, rma.id).repair.amount_due_yen == 8800
