@@ -27,11 +27,15 @@ from flask import (
     url_for,
 )
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField
+from wtforms.validators import InputRequired
 
 from reverse.catalog.constants import LocationKind
 from reverse.catalog.models import Location, Variant
 from reverse.core.actors import Actor
 from reverse.core.db import commit, utcnow
+from reverse.core.errors import DomainError
 from reverse.core.normalise import phone_display
 from reverse.core.templating import locale_code
 from reverse.core.uploads import UploadRejected, save_image, send_photo, upload_path
@@ -62,6 +66,10 @@ from reverse.portal.forms import (
     select_choices,
 )
 from reverse.portal.models import PortalDraft
+from reverse.repairs.constants import Handback
+from reverse.repairs.models import RepairQuote
+from reverse.repairs.operations import answer_quote
+from reverse.resolution.operations import return_to_customer_shipment
 from reverse.resolution.summary import customer_outcome
 from reverse.rmas.constants import (
     CUSTOMER_STATUS_TEXT,
@@ -76,10 +84,12 @@ from reverse.rmas.constants import (
     AttachmentKind,
     PurchasePlace,
     ReturnMethod,
+    RmaStatus,
     RmaType,
 )
 from reverse.rmas.models import Attachment, EventKind, Rma
 from reverse.rmas.operations import rma_by_token
+from reverse.shipping.constants import CARRIER_LABELS
 from reverse.shipping.operations import return_shipment
 
 bp = Blueprint("portal", __name__)
@@ -884,9 +894,34 @@ def _status_render(rma: Rma, token: str, status: int = 200, **forms: Any):
             locale=locale_code(),
             return_label=return_shipment(rma),
             outcome=customer_outcome(rma),
+            **_repair_context(rma, forms),
         ),
         status,
     )
+
+
+def _repair_context(rma: Rma, forms: dict[str, Any]) -> dict[str, Any]:
+    """What the repair panel shows: the order, the quote waiting for an answer (with its
+    buttons), the quotes before it, and the parcel home of a delivered repair."""
+    repair = rma.repair if rma.type == RmaType.REPAIR else None
+    if repair is None:
+        return {"repair": None}
+    open_quote = repair.open_quote if rma.status == RmaStatus.QUOTED else None
+    decline_form = forms.get("decline_form") or QuoteDeclineForm(formdata=None)
+    return {
+        "repair": repair,
+        "open_quote": open_quote,
+        "past_quotes": [q for q in reversed(repair.quotes) if q is not open_quote],
+        "quote_error": forms.get("quote_error"),
+        "approve_form": QuoteApproveForm(formdata=None),
+        "decline_form": decline_form,
+        "decline_open": bool(decline_form.errors or forms.get("decline_open")),
+        "pickup": repair.pickup_location if repair.handback == Handback.STORE_PICKUP else None,
+        "home_parcel": (
+            return_to_customer_shipment(rma) if repair.handback == Handback.SHIP else None
+        ),
+        "carrier_labels": CARRIER_LABELS,
+    }
 
 
 @bp.route("/r/<token>/label.pdf")
@@ -967,6 +1002,68 @@ def status_cancel(token: str):
         flash(_l("Your request is cancelled."), "success")
         return redirect(url_for("portal.status", token=token))
     return render_template("portal/cancel.html", rma=rma, token=token, form=form)
+
+
+# -- the repair quote -------------------------------------------------------------------------
+
+
+class QuoteApproveForm(FlaskForm):
+    """The approve button: only the CSRF token."""
+
+
+class QuoteDeclineForm(FlaskForm):
+    understood = BooleanField(
+        _l("I understand that the item is returned unrepaired."),
+        validators=[InputRequired(_l("Tick the box to confirm, or approve the quote instead."))],
+    )
+
+
+def _quote_or_404(rma: Rma, quote_id: int) -> RepairQuote:
+    """A quote of this case's repair; any other quote is as unknown as a wrong link."""
+    repair = rma.repair if rma.type == RmaType.REPAIR else None
+    quote = db.session.get(RepairQuote, quote_id) if repair is not None else None
+    if quote is None or quote.repair_id != repair.id:
+        abort(404)
+    return quote
+
+
+def _answer(token: str, quote_id: int, approve: bool, form: FlaskForm):
+    rma = _rma_or_404(token)
+    quote = _quote_or_404(rma, quote_id)
+    # The confirmation only matters while the quote waits: otherwise the operation says why
+    # nothing can change (or that it already has this answer).
+    waiting = rma.status == RmaStatus.QUOTED and quote is rma.repair.open_quote
+    if not form.validate_on_submit() and waiting:
+        return _status_render(rma, token, 422, decline_form=form)
+    try:
+        changed = answer_quote(rma, quote.id, approve, Actor.customer())
+    except DomainError as exc:
+        db.session.rollback()
+        # The quote was replaced or the case moved on since the page was loaded.
+        return _status_render(rma, token, 409, quote_error=exc.message)
+    commit()
+    if not changed:
+        flash(_l("Your answer was already recorded. Nothing was changed."), "info")
+    elif approve:
+        flash(_l("Thank you. We will start the repair and email you when it is ready."), "success")
+    else:
+        flash(_l("Thank you for your answer. We will return the item unrepaired."), "success")
+    return redirect(url_for("portal.status", token=token))
+
+
+@bp.route("/r/<token>/quote/<int:quote_id>/approve", methods=["POST"])
+def quote_approve(token: str, quote_id: int):
+    return _answer(token, quote_id, True, QuoteApproveForm())
+
+
+@bp.route("/r/<token>/quote/<int:quote_id>/decline", methods=["GET", "POST"])
+def quote_decline(token: str, quote_id: int):
+    if request.method == "GET":
+        # The confirmation (the fee, "returned unrepaired") is the status page's, opened.
+        rma = _rma_or_404(token)
+        _quote_or_404(rma, quote_id)
+        return _status_render(rma, token, decline_open=True)
+    return _answer(token, quote_id, False, QuoteDeclineForm())
 
 
 @bp.route("/r/<token>/slip.pdf")
