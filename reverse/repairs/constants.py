@@ -56,7 +56,7 @@ PRICE_ITEM_KIND_LABELS = {
 }
 
 QUOTE_STATE_LABELS = {
-    QuoteState.SENT: _l("Waiting for the customer"),
+    QuoteState.SENT: _l("Waiting for the customer’s answer"),
     QuoteState.APPROVED: _l("Approved"),
     QuoteState.DECLINED: _l("Declined"),
     QuoteState.SUPERSEDED: _l("Replaced by a new quote"),

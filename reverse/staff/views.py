@@ -51,6 +51,9 @@ from reverse.staff.forms import (
 from reverse.staff.inspection import bp as inspection_bp
 from reverse.staff.intake import bp as intake_bp
 from reverse.staff.queues import bp as queues_bp
+from reverse.staff.repair_counter import bp as repair_counter_bp
+from reverse.staff.repair_desk import bp as repair_desk_bp
+from reverse.staff.repair_workbench import bp as repairs_bp
 from reverse.staff.resale import bp as resale_bp
 from reverse.staff.resale_value import bp as resale_value_bp
 from reverse.staff.resolution import bp as resolution_bp
@@ -73,6 +76,9 @@ bp.register_blueprint(dispositions_bp)
 bp.register_blueprint(carriers_bp)
 bp.register_blueprint(resale_bp)
 bp.register_blueprint(resale_value_bp)
+bp.register_blueprint(repair_counter_bp)
+bp.register_blueprint(repair_desk_bp)
+bp.register_blueprint(repairs_bp)
 
 
 @bp.context_processor
