@@ -62,3 +62,11 @@ def phone(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+def wait_for_scan_focus(page) -> None:
+    """Wait until the scan field has the focus its page gives it, as a scanner user does
+    before pulling the trigger (a loaded machine can paint after the load event)."""
+    page.wait_for_function(
+        "document.activeElement && document.activeElement.matches('[data-scan-field]')"
+    )

@@ -20,7 +20,7 @@ from reverse.core.db import utcnow
 from reverse.extensions import db
 from reverse.rmas.constants import RmaStatus, RmaType
 from reverse.rmas.models import Rma
-from tests.browser.conftest import STATIC_FILES_LEFT_TO_GC
+from tests.browser.conftest import STATIC_FILES_LEFT_TO_GC, wait_for_scan_focus
 from tests.browser.test_staff_journeys import log_in
 from tests.conftest import read_mails
 from tests.fixtures.catalog import in_context
@@ -31,6 +31,7 @@ pytestmark = [pytest.mark.browser, STATIC_FILES_LEFT_TO_GC]
 def _scan(page, base: str, code: str) -> str:
     """Type a code into the scan desk as a wedge scanner does (Enter at the end)."""
     page.goto(f"{base}/staff/repairs/scan")
+    wait_for_scan_focus(page)
     page.keyboard.type(code)
     with page.expect_navigation():
         page.keyboard.press("Enter")

@@ -17,7 +17,7 @@ from reverse.resale.constants import ResaleState, ReservationState, SaleChannel
 from reverse.resale.models import ResaleItem, ResaleReservation
 from reverse.resolution.constants import RefundRelease
 from reverse.rmas.constants import RmaStatus
-from tests.browser.conftest import STATIC_FILES_LEFT_TO_GC
+from tests.browser.conftest import STATIC_FILES_LEFT_TO_GC, wait_for_scan_focus
 from tests.browser.test_staff_journeys import log_in
 from tests.fixtures.catalog import in_context
 from tests.resolution.conftest import centre, channel, make_case, variant  # noqa: F401
@@ -28,6 +28,7 @@ pytestmark = [pytest.mark.browser, STATIC_FILES_LEFT_TO_GC]
 def _grade_b_and_accept(page, base: str, number: str) -> None:
     """The intake desk's part, as in the warehouse journey: scan, inspect as B, accept resale."""
     page.goto(f"{base}/staff/intake/")
+    wait_for_scan_focus(page)
     page.keyboard.type(number)
     with page.expect_navigation():
         page.keyboard.press("Enter")

@@ -13,7 +13,7 @@ from reverse.catalog.models import Location
 from reverse.extensions import db
 from reverse.resolution.constants import RefundRelease
 from reverse.rmas.constants import RmaStatus
-from tests.browser.conftest import STATIC_FILES_LEFT_TO_GC
+from tests.browser.conftest import STATIC_FILES_LEFT_TO_GC, wait_for_scan_focus
 from tests.browser.test_staff_journeys import log_in
 from tests.fixtures.catalog import in_context
 from tests.resolution.conftest import centre, channel, make_case, variant  # noqa: F401
@@ -41,6 +41,7 @@ def test_scan_receive_inspect_as_b_accept_resale_and_the_customer_sees_the_refun
     # The scanner types the printed number into the focused field and presses Enter.
     # (Checked by codes and markers, not words: the desk works in Japanese.)
     page.goto(f"{live_server}/staff/intake/")
+    wait_for_scan_focus(page)
     page.keyboard.type(case.number)
     with page.expect_navigation():
         page.keyboard.press("Enter")
