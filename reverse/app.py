@@ -112,6 +112,7 @@ def register_commands(app: Flask) -> None:
     from reverse.auth.cli import users_group
     from reverse.demo.cli import demo_group
     from reverse.jobs.cli import outbox_group, serve_command, worker_command
+    from reverse.orders.cli import orders_group
     from reverse.resale.cli import resale_group
     from reverse.shipping.cli import shipping_group
 
@@ -122,3 +123,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(serve_command)
     app.cli.add_command(shipping_group)
     app.cli.add_command(resale_group)
+    app.cli.add_command(orders_group)

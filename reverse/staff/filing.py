@@ -32,6 +32,8 @@ from reverse.core.normalise import email as normalise_email
 from reverse.core.normalise import phone as normalise_phone
 from reverse.core.normalise import postal_code as normalise_postal_code
 from reverse.core.templating import locale_code
+from reverse.customers.models import Customer
+from reverse.customers.queries import contact_prefill
 from reverse.extensions import db
 from reverse.orders.models import Order, OrderLine
 from reverse.policy.engine import Outcome
@@ -427,12 +429,21 @@ def _page(form: FilingForm, state: FilingState, status: int = 200):
     )
 
 
+def _prefill_customer(form: FilingForm, customer_id: int | None) -> None:
+    """From the support console: the known customer's contact details, not typed again."""
+    customer = db.session.get(Customer, customer_id) if customer_id else None
+    if customer is not None:
+        for name, value in contact_prefill(customer).items():
+            getattr(form, name).data = value
+
+
 @bp.route("/rmas/new", methods=["GET", "POST"])
 @staff_required(Role.SUPPORT)
 def new():
     form = FilingForm()
     _fill_choices(form)
     if not form.is_submitted():
+        _prefill_customer(form, request.args.get("customer", type=int))
         return _page(form, _resolve(form, None))
 
     action = request.form.get("action", "refresh")

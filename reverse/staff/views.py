@@ -50,6 +50,7 @@ from reverse.staff.forms import (
 )
 from reverse.staff.inspection import bp as inspection_bp
 from reverse.staff.intake import bp as intake_bp
+from reverse.staff.order_import import bp as order_import_bp
 from reverse.staff.queues import bp as queues_bp
 from reverse.staff.repair_counter import bp as repair_counter_bp
 from reverse.staff.repair_desk import bp as repair_desk_bp
@@ -59,6 +60,7 @@ from reverse.staff.resale_value import bp as resale_value_bp
 from reverse.staff.resolution import bp as resolution_bp
 from reverse.staff.shipments import bp as shipments_bp
 from reverse.staff.stock import bp as stock_bp
+from reverse.staff.support import bp as support_bp
 from reverse.staff.verification import bp as verification_bp
 from reverse.staff.verification import own_ids, verify_form
 
@@ -79,6 +81,8 @@ bp.register_blueprint(resale_value_bp)
 bp.register_blueprint(repair_counter_bp)
 bp.register_blueprint(repair_desk_bp)
 bp.register_blueprint(repairs_bp)
+bp.register_blueprint(support_bp)
+bp.register_blueprint(order_import_bp)
 
 
 @bp.context_processor
