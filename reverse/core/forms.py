@@ -81,13 +81,20 @@ class ContactFields(FlaskForm):
 
 
 def attach_errors(form: Any, exc: DomainError) -> None:
-    """The messages of `exc.details` ({field name: message}) beside those fields, the others
-    above the form; with no details, the error's own message above the form."""
-    for name, message in exc.details.items():
+    """An operation's refusal on the form. Operations name fields in one of two ways:
+    `details["field"]` (the error's own message goes beside that field) or
+    `{field name: message, …}` (each message beside its field); other details (ids, numbers)
+    are context, not messages. When no field of the form is named, the error's message goes
+    above the form."""
+    if "field" in exc.details:
+        named = {str(exc.details["field"]): exc.message}
+    else:
+        named = dict(exc.details)
+    placed = False
+    for name, message in named.items():
         field = getattr(form, name, None)
-        if field is not None:
+        if field is not None and hasattr(field, "errors"):
             field.errors = [*field.errors, message]
-        else:
-            form.form_errors.append(message)
-    if not exc.details:
+            placed = True
+    if not placed:
         form.form_errors.append(exc.message)

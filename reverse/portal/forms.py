@@ -568,3 +568,17 @@ class PhotosForm(FlaskForm):
 
 class CancelForm(FlaskForm):
     """The confirmed cancel button: only the CSRF token."""
+
+
+# -- the repair quote -------------------------------------------------------------------------
+
+
+class QuoteApproveForm(FlaskForm):
+    """The approve button: only the CSRF token."""
+
+
+class QuoteDeclineForm(FlaskForm):
+    understood = BooleanField(
+        _l("I understand that the item is returned unrepaired."),
+        validators=[InputRequired(_l("Tick the box to confirm, or approve the quote instead."))],
+    )

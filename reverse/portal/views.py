@@ -28,8 +28,6 @@ from flask import (
 )
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField
-from wtforms.validators import InputRequired
 
 from reverse.catalog.constants import LocationKind
 from reverse.catalog.models import Location, Variant
@@ -58,6 +56,8 @@ from reverse.portal.forms import (
     OrderLinesForm,
     OrderLookupForm,
     PhotosForm,
+    QuoteApproveForm,
+    QuoteDeclineForm,
     RemoveForm,
     ReviewForm,
     ScanTagForm,
@@ -1005,17 +1005,6 @@ def status_cancel(token: str):
 
 
 # -- the repair quote -------------------------------------------------------------------------
-
-
-class QuoteApproveForm(FlaskForm):
-    """The approve button: only the CSRF token."""
-
-
-class QuoteDeclineForm(FlaskForm):
-    understood = BooleanField(
-        _l("I understand that the item is returned unrepaired."),
-        validators=[InputRequired(_l("Tick the box to confirm, or approve the quote instead."))],
-    )
 
 
 def _quote_or_404(rma: Rma, quote_id: int) -> RepairQuote:

@@ -56,7 +56,7 @@ from reverse.rmas.constants import (
 )
 from reverse.rmas.models import Attachment, Rma
 from reverse.rmas.operations import LineData, RmaData, create_rma, get_rma_for_update, move_rma
-from reverse.shipping.constants import Carrier, Direction, Payment, ShipmentStatus
+from reverse.shipping.constants import Carrier, Direction, ShipmentStatus
 from reverse.shipping.models import Shipment
 
 S = RmaStatus
@@ -338,35 +338,14 @@ def _live_transfer(rma: Rma, to_location: Location) -> Shipment | None:
     )
 
 
-def _courier_parcel(rma: Rma, origin: Location, target: Location) -> Shipment:
-    """A parcel the in-house courier carries: no carrier number, the claim tag's RMA number
-    is what is scanned at the other end."""
-    from reverse.shipping.operations import _item_name
-
-    shipment = Shipment(
-        rma_id=rma.id,
-        direction=Direction.TRANSFER,
-        carrier=Carrier.OWN,
-        payment=Payment.SENDER_PAYS,
-        status=ShipmentStatus.IN_TRANSIT,
-        from_location_id=origin.id,
-        to_location_id=target.id,
-        item_name=_item_name(rma),
-        shipped_at=utcnow(),
-    )
-    db.session.add(shipment)
-    db.session.flush()
-    return shipment
-
-
 def _transfer(rma: Rma, origin: Location, target: Location, carrier: Carrier | None) -> Shipment:
     existing = _live_transfer(rma, target)
     if existing is not None:
         return existing
-    if carrier is None or carrier == Carrier.OWN:
-        return _courier_parcel(rma, origin, target)
-    from reverse.shipping.operations import transfer
+    from reverse.shipping.operations import courier_transfer, transfer
 
+    if carrier is None or carrier == Carrier.OWN:
+        return courier_transfer(rma, origin, target)
     return transfer(rma, origin, target, carrier)
 
 
@@ -457,6 +436,12 @@ def take_in_dropped_off(rma: Rma, location: Location, actor: Actor) -> None:
     rma = get_rma_for_update(rma.id)
     if rma.status == S.ACCEPTED:
         return
+    counter = rma.location is not None and rma.location.kind in (
+        LocationKind.STORE,
+        LocationKind.DEPARTMENT_STORE_COUNTER,
+    )
+    if rma.return_method != ReturnMethod.STORE_DROP_OFF or not counter:
+        raise RepairError(_l("This repair comes by parcel, not to a store counter."))
     if rma.location_id != location.id:
         raise WrongPlace(_l("This repair is to be brought to another store."))
     repair = repair_of(rma)

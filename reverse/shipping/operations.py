@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from reverse.catalog.models import Location
 from reverse.core.actors import Actor
 from reverse.core.codes import tracking_check_digit
+from reverse.core.db import utcnow
 from reverse.core.errors import DomainError
 from reverse.core.normalise import code_text, digits_and_dashes, nfkc, phone_display
 from reverse.extensions import db
@@ -335,6 +336,25 @@ def transfer(
         from_location=from_location,
         to_location=to_location,
     )
+
+
+def courier_transfer(rma: Rma, from_location: Location, to_location: Location) -> Shipment:
+    """A parcel the in-house courier carries between our sites: no carrier number and no
+    label; the case's own number (its claim tag) is what is scanned at the other end."""
+    shipment = Shipment(
+        rma_id=rma.id,
+        direction=Direction.TRANSFER,
+        carrier=Carrier.OWN,
+        payment=Payment.SENDER_PAYS,
+        status=ShipmentStatus.IN_TRANSIT,
+        from_location_id=from_location.id,
+        to_location_id=to_location.id,
+        item_name=_item_name(rma),
+        shipped_at=utcnow(),
+    )
+    db.session.add(shipment)
+    db.session.flush()
+    return shipment
 
 
 def _location_party(location: Location) -> Party:

@@ -21,6 +21,7 @@ from reverse.catalog.constants import LocationKind
 from reverse.catalog.models import Location
 from reverse.core.db import commit
 from reverse.core.errors import DomainError
+from reverse.core.forms import attach_errors
 from reverse.core.templating import locale_code
 from reverse.extensions import db
 from reverse.shipping.constants import CARRIER_LABELS, Carrier
@@ -115,15 +116,6 @@ class ActiveForm(FlaskForm):
 def _range_form(account_id: int, formdata: Any = None) -> RangeForm:
     # One form per account on the page: the prefix keeps names and element ids apart.
     return RangeForm(formdata=formdata, prefix=f"range-{account_id}")
-
-
-def _attach_errors(form: FlaskForm, exc: DomainError) -> None:
-    """The operation's message beside the field it names, or above the form."""
-    target = getattr(form, str(exc.details.get("field", "")), None)
-    if target is not None:
-        target.errors = [*target.errors, exc.message]
-    else:
-        form.form_errors.append(exc.message)
 
 
 # -- what the page shows -----------------------------------------------------------------------
@@ -271,7 +263,7 @@ def add_account():
     except DomainError as exc:
         # The account and its first range are written together or not at all.
         db.session.rollback()
-        _attach_errors(form, exc)
+        attach_errors(form, exc)
         return _page(form, status=422)
     commit()
     if rng is None:
@@ -305,7 +297,7 @@ def add_account_range(account_id: int):
         rng = add_range(account, form.first.data, form.last.data)
     except DomainError as exc:
         db.session.rollback()
-        _attach_errors(form, exc)
+        attach_errors(form, exc)
         return _page(failed_range=(account_id, form), status=422)
     commit()
     flash(

@@ -38,6 +38,7 @@ from reverse.catalog.constants import LocationKind
 from reverse.catalog.models import Location
 from reverse.core.db import commit, utcnow
 from reverse.core.errors import DomainError
+from reverse.core.forms import attach_errors
 from reverse.core.templating import local_datetime, locale_code
 from reverse.extensions import db
 from reverse.policy.engine import today_in_japan
@@ -113,16 +114,6 @@ def overdue_text(days: int | None) -> str:
     if not days:
         return ""
     return ngettext("overdue %(num)d day", "overdue %(num)d days", days)
-
-
-def attach_error(form: Any, exc: DomainError) -> None:
-    """An operation's refusal beside the field it names (`details["field"]`), else above the
-    form."""
-    field = getattr(form, str(exc.details.get("field", "")), None)
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, exc.message]
-    else:
-        form.form_errors.append(exc.message)
 
 
 # -- lists -------------------------------------------------------------------------------------
@@ -387,7 +378,7 @@ def hand_over(number: str):
         commit()
     except DomainError as exc:
         db.session.rollback()
-        attach_error(form, exc)
+        attach_errors(form, exc)
         rma = visible_rma(number)
         return _scan_page(
             exc.status,
@@ -555,7 +546,7 @@ def _save(form: PriceItemForm, item: PriceListItem | None) -> PriceListItem | No
         commit()
     except DomainError as exc:
         db.session.rollback()
-        attach_error(form, exc)
+        attach_errors(form, exc)
         return None
     except sa.exc.IntegrityError:
         # a colleague saved the same code at the same moment
