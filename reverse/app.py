@@ -88,6 +88,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(shop_bp)
     app.register_blueprint(feeds_bp)
 
+    from reverse.api.blueprint import register_api
+
+    register_api(app)
+
 
 def register_template_helpers(app: Flask) -> None:
     from reverse.core import templating
@@ -109,6 +113,7 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from reverse.api.cli import api_group
     from reverse.auth.cli import users_group
     from reverse.demo.cli import demo_group
     from reverse.jobs.cli import outbox_group, serve_command, worker_command
@@ -116,6 +121,7 @@ def register_commands(app: Flask) -> None:
     from reverse.resale.cli import resale_group
     from reverse.shipping.cli import shipping_group
 
+    app.cli.add_command(api_group)
     app.cli.add_command(users_group)
     app.cli.add_command(demo_group)
     app.cli.add_command(outbox_group)

@@ -5,9 +5,11 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
+from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
+from reverse.api.schemas import ErrorSchema
 from reverse.core.db import Base
 
 db = SQLAlchemy(model_class=Base)
@@ -16,3 +18,16 @@ login_manager = LoginManager()
 babel = Babel()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+class ReverseApi(Api):
+    """flask-smorest, with the app's own error handlers (JSON under /api, HTML pages
+    elsewhere) instead of its app-wide JSON handler, and their error body in the document."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self) -> None:
+        pass  # reverse.core.errors.register_error_handlers answers for every route
+
+
+api = ReverseApi()

@@ -1,5 +1,6 @@
 """Every model, imported in one place so that mappers, migrations and create_all see them all."""
 
+from reverse.api.models import ApiKey, IdempotencyRecord, Integration
 from reverse.auth.models import LoginSession, User
 from reverse.catalog.models import Channel, Location, Product, StockLevel, Variant
 from reverse.customers.models import Customer
@@ -25,14 +26,18 @@ from reverse.resale.models import ResaleEvent, ResaleItem, ResalePriceRule, Resa
 from reverse.resolution.models import Refund, StockReservation
 from reverse.rmas.models import Attachment, Rma, RmaAccessLink, RmaEvent, RmaLine
 from reverse.shipping.models import CarrierAccount, Shipment, TrackingEvent, TrackingRange
+from reverse.webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
+    "ApiKey",
     "Attachment",
     "CarrierAccount",
     "Channel",
     "Customer",
     "DispositionRule",
+    "IdempotencyRecord",
     "Inspection",
+    "Integration",
     "Location",
     "LoginSession",
     "Order",
@@ -66,4 +71,6 @@ __all__ = [
     "UnexpectedParcel",
     "User",
     "Variant",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

@@ -87,6 +87,14 @@ class DefaultConfig:
     REMEMBER_COOKIE_DURATION = timedelta(days=0)
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # -- the JSON API (flask-smorest): the OpenAPI document at /api/v1/openapi.json
+    API_TITLE = "Reverse API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    #: requests per minute one API key may make
+    API_RATE_LIMIT = "600 per minute"
 
 
 class TestingConfig(DefaultConfig):

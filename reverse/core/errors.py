@@ -63,6 +63,17 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         status = exc.code or 500
+        messages = (getattr(exc, "data", None) or {}).get("messages")
+        if messages is not None:
+            # A payload refused by its marshmallow schema (flask-smorest / webargs): the
+            # messages come per location (json, query …); fields do not repeat across them.
+            details: dict[str, Any] = {}
+            for per_location in messages.values():
+                if isinstance(per_location, dict):
+                    details.update(per_location)
+                else:  # about the body as a whole ("Invalid JSON body.")
+                    details.setdefault("_schema", []).extend(per_location)
+            return _render(status, _l("Some fields are not valid."), "validation_error", details)
         if status == 400 and "CSRF" in (exc.description or ""):
             message = _l("This form has expired. Please reload the page and try again.")
         else:

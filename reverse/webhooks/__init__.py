@@ -1,0 +1,1 @@
+"""Signed webhooks out: subscriptions per integration, deliveries with retries, the log."""
