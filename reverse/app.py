@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from reverse.core.errors import register_error_handlers
 from reverse.extensions import babel, csrf, db, limiter, login_manager, migrate
-from reverse.settings import load_config
+from reverse.settings import PRODUCTION, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,10 +98,21 @@ def register_template_helpers(app: Flask) -> None:
 
     templating.init_app(app)
 
+    hsts = (
+        f"max-age={app.config['HSTS_SECONDS']}; includeSubDomains"
+        if app.config["ENV"] == PRODUCTION and app.config["HSTS_SECONDS"]
+        else ""
+    )
+
     @app.after_request
     def security_headers(response):  # type: ignore[no-untyped-def]
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        # Older browsers that ignore CSP frame-ancestors still refuse to frame a page.
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if hsts:
+            # Production is served over HTTPS only: browsers must never fall back to HTTP.
+            response.headers.setdefault("Strict-Transport-Security", hsts)
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "

@@ -78,6 +78,9 @@ class DefaultConfig:
     #: Largest photo accepted, in pixels (width × height), checked before decoding.
     UPLOAD_MAX_PIXELS = 40_000_000
     SESSION_COOKIE_HTTPONLY = True
+    #: Strict-Transport-Security max-age in production (0: no header, e.g. behind a proxy
+    #: that sets its own)
+    HSTS_SECONDS = 31_536_000
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
