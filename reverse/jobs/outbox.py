@@ -50,6 +50,11 @@ def enqueue(task: str, *args: Any, queue: QueueName | str = QueueName.DEFAULT) -
     return message
 
 
+def deliver_after_commit(message: OutboxMessage) -> None:
+    """Hand an existing row (made pending again) to its queue once this transaction commits."""
+    db.session.info.setdefault(_NEW, []).append(message.id)
+
+
 @event.listens_for(Session, "after_commit")
 def _remember_committed(session: Session) -> None:
     new = session.info.pop(_NEW, None)

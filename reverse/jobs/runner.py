@@ -97,6 +97,7 @@ def _record_failure(message_id: int, exc: Exception) -> None:
     message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
     if message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
         message.status = OutboxStatus.FAILED
+        message.finished_at = utcnow()
         log.error("job %s (%s) failed for good: %s", message_id, message.task, exc)
     else:
         message.status = OutboxStatus.PENDING

@@ -37,6 +37,7 @@ from reverse.rmas.models import Attachment, EventKind, Rma
 from reverse.rmas.operations import add_internal_note, add_staff_message, move_rma
 from reverse.rmas.policies import can_see, scope_rmas, staff_actor
 from reverse.staff.carriers import bp as carriers_bp
+from reverse.staff.jobs import bp as jobs_bp
 from reverse.staff.common import LABELS, pending_proof_count, visible_rma
 from reverse.staff.dispositions import bp as dispositions_bp
 from reverse.staff.filing import FILED_KEY
@@ -76,6 +77,7 @@ bp.register_blueprint(queues_bp)
 bp.register_blueprint(stock_bp)
 bp.register_blueprint(dispositions_bp)
 bp.register_blueprint(carriers_bp)
+bp.register_blueprint(jobs_bp)
 bp.register_blueprint(resale_bp)
 bp.register_blueprint(resale_value_bp)
 bp.register_blueprint(repair_counter_bp)

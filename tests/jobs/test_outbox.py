@@ -146,6 +146,8 @@ def test_a_job_that_keeps_failing_is_given_up_after_the_maximum(
     message = db.session.scalars(sa.select(OutboxMessage)).one()
     assert message.status == OutboxStatus.FAILED
     assert message.attempts == ctx.config["OUTBOX_MAX_ATTEMPTS"]
+    assert message.finished_at is not None  # when it was given up, shown on the jobs page
+    assert "ZeroDivisionError" in message.last_error
 
 
 @pytest.mark.redis
