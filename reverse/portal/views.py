@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from functools import wraps
-from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -91,6 +90,7 @@ from reverse.rmas.models import Attachment, EventKind, Rma
 from reverse.rmas.operations import rma_by_token
 from reverse.shipping.constants import CARRIER_LABELS
 from reverse.shipping.operations import return_shipment
+from reverse.shipping.tasks import issued_label
 
 bp = Blueprint("portal", __name__)
 
@@ -928,12 +928,8 @@ def _repair_context(rma: Rma, forms: dict[str, Any]) -> dict[str, Any]:
 def status_label(token: str):
     rma = _rma_or_404(token)
     shipment = return_shipment(rma)
-    path = (
-        Path(current_app.instance_path) / shipment.label_path
-        if shipment and shipment.label_path
-        else None
-    )
-    if path is None or not path.is_file():
+    path = issued_label(shipment) if shipment else None
+    if path is None:
         abort(404)
     response = send_file(path, mimetype="application/pdf", download_name=f"label-{rma.number}.pdf")
     response.headers["Cache-Control"] = "no-store"

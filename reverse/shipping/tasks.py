@@ -31,11 +31,26 @@ def render_shipment_label(shipment_id: int) -> None:
     path = label_file(shipment)
     if shipment.label_path and path.exists():
         return
-    pdf = render_label(label_data(shipment))
+    _write(path, render_label(label_data(shipment)))
+    shipment.label_path = str(path.relative_to(current_app.instance_path))
+    if shipment.status == ShipmentStatus.CREATED:
+        shipment.status = ShipmentStatus.LABEL_READY
+
+
+def _write(path: Path, pdf: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_bytes(pdf)
     tmp.replace(path)
-    shipment.label_path = str(path.relative_to(current_app.instance_path))
-    if shipment.status == ShipmentStatus.CREATED:
-        shipment.status = ShipmentStatus.LABEL_READY
+
+
+def issued_label(shipment: Shipment) -> Path | None:
+    """The file of a label that was issued (its job ran), rendered again and kept when the
+    file is gone: a database restored without its files, a replaced disk. None while the
+    label job has not run."""
+    if not shipment.label_path or not shipment.tracking_number:
+        return None
+    path = Path(current_app.instance_path) / shipment.label_path
+    if not path.is_file():
+        _write(path, render_label(label_data(shipment)))
+    return path

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -36,6 +34,7 @@ from reverse.shipping.exports import generic_csv, yamato_b2_csv
 from reverse.shipping.labels import render_labels
 from reverse.shipping.models import Shipment
 from reverse.shipping.operations import csv_shipment, label_data
+from reverse.shipping.tasks import issued_label
 
 bp = Blueprint("shipments", __name__, url_prefix="/shipments")
 
@@ -90,10 +89,9 @@ def label(shipment_id: int):
     shipment = db.session.scalar(_visible(sa.select(Shipment).where(Shipment.id == shipment_id)))
     if shipment is None or not shipment.tracking_number:
         abort(404)
-    if shipment.label_path:
-        path = Path(current_app.instance_path) / shipment.label_path
-        if path.is_file():
-            return send_file(path, mimetype="application/pdf", download_name=path.name)
+    path = issued_label(shipment)
+    if path is not None:
+        return send_file(path, mimetype="application/pdf", download_name=path.name)
     pdf = render_labels([label_data(shipment)])
     return _pdf(pdf, f"{shipment.id}-{shipment.tracking_number}.pdf")
 
