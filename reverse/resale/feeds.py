@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import csv
 import hashlib
-import io
 import json
 import re
 from collections import defaultdict
@@ -32,6 +30,7 @@ from flask_babel import force_locale
 
 from reverse.catalog.models import Location, Product, Variant
 from reverse.core.db import utcnow
+from reverse.core.spreadsheet import csv_download, excel_csv
 from reverse.extensions import db
 from reverse.intake.constants import Grade
 from reverse.resale.constants import GRADE_BUYER_TEXT, ResaleState
@@ -335,16 +334,9 @@ def feed_csv() -> Response:
         page, limit = _read_page()
     except FeedError as exc:
         return _error(exc)
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(FIELDS)
-    for row in page.rows:
-        writer.writerow([_csv_value(row[name]) for name in FIELDS])
-    content = buffer.getvalue()
-    response = Response(b"\xef\xbb\xbf" + content.encode("utf-8"))
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = "attachment; filename=preowned-feed.csv"
+    content = excel_csv(FIELDS, ([_csv_value(row[name]) for name in FIELDS] for row in page.rows))
+    response = csv_download(content, "preowned-feed.csv")
     next_url = _next_url(request.path, page, limit)
     if next_url:
         response.headers["Link"] = f'<{next_url}>; rel="next"'
-    return _send(response, (content + (next_url or "")).encode())
+    return _send(response, content + (next_url or "").encode())

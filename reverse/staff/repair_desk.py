@@ -9,16 +9,12 @@ and a sound (static/js/staff.js) and the cursor back in the field.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -39,6 +35,7 @@ from reverse.catalog.models import Location
 from reverse.core.db import commit, utcnow
 from reverse.core.errors import DomainError
 from reverse.core.forms import attach_errors
+from reverse.core.spreadsheet import csv_download, excel_csv
 from reverse.core.templating import local_datetime, locale_code
 from reverse.extensions import db
 from reverse.policy.engine import today_in_japan
@@ -151,29 +148,13 @@ def index():
     )
 
 
-def _csv(header: list[str], rows: Iterable[list[Any]]) -> bytes:
-    """A table as Excel in Japan opens it: UTF-8 with a BOM, CRLF, a header row."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
-
-
-def _csv_response(body: bytes, filename: str) -> Response:
-    response = Response(body, mimetype="text/csv")
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 def _place_name(rma: Rma, locale: str) -> str:
     return rma.location.name(locale) if rma.location else ""
 
 
 def overdue_csv(repairs: list[Rma], today: date) -> bytes:
     locale = locale_code()
-    return _csv(
+    return excel_csv(
         [
             _("Number"),
             _("Customer"),
@@ -207,7 +188,7 @@ def overdue_export():
     today = _today()
     store_id = request.args.get("store", type=int) if current_user.role != Role.STORE else None
     body = overdue_csv(overdue_repairs(current_user, today, store_id=store_id), today)
-    return _csv_response(body, f"repairs-overdue-{today:%Y%m%d}.csv")
+    return csv_download(body, f"repairs-overdue-{today:%Y%m%d}.csv")
 
 
 # -- scan desk ---------------------------------------------------------------------------------
@@ -454,7 +435,7 @@ def _maybe(value: Any) -> Any:
 
 
 def turnaround_csv(report: TurnaroundReport) -> bytes:
-    return _csv(
+    return excel_csv(
         [
             _("Kind of repair"),
             _("Handed back"),
@@ -519,7 +500,7 @@ def turnaround_export():
         return turnaround_page()
     report = turnaround(filters, current_user, _today())
     name = f"repair-turnaround-{filters.date_from:%Y%m%d}-{filters.date_to:%Y%m%d}.csv"
-    return _csv_response(turnaround_csv(report), name)
+    return csv_download(turnaround_csv(report), name)
 
 
 # -- price list --------------------------------------------------------------------------------

@@ -6,13 +6,11 @@ their own location (and the stock kept there). Filters are GET: a report changes
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -24,6 +22,7 @@ from reverse.auth.constants import Role
 from reverse.auth.policies import staff_required
 from reverse.catalog.constants import CATEGORY_LABELS, CHANNEL_LABELS
 from reverse.catalog.models import Location
+from reverse.core.spreadsheet import csv_download, excel_csv
 from reverse.core.templating import locale_code
 from reverse.extensions import db
 from reverse.intake.constants import DISPOSITION_LABELS
@@ -188,25 +187,22 @@ def report_csv(report: ValueReport) -> bytes:
     """The report's table as Excel in Japan opens it: UTF-8 with a BOM, CRLF, a header row,
     one row per group then the totals (an empty group column)."""
     dimension = report.filters.dimension
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(
-        [
-            str(DIMENSION_LABELS[dimension]),
-            _("Group name"),
-            _("Units sold"),
-            _("Original price total (yen)"),
-            _("Recovered (yen)"),
-            _("Recovery rate (%)"),
-            _("Average days to sale"),
-            _("Median days to sale"),
-            _("Still to sell (units)"),
-            _("Still to sell (yen)"),
-        ]
-    )
+    header = [
+        str(DIMENSION_LABELS[dimension]),
+        _("Group name"),
+        _("Units sold"),
+        _("Original price total (yen)"),
+        _("Recovered (yen)"),
+        _("Recovery rate (%)"),
+        _("Average days to sale"),
+        _("Median days to sale"),
+        _("Still to sell (units)"),
+        _("Still to sell (yen)"),
+    ]
+    rows = []
     for row in [*report.rows, report.totals]:
         rate = row.recovery_rate
-        writer.writerow(
+        rows.append(
             [
                 row.key or "",
                 group_label(dimension, row) if row is not report.totals else _("Total"),
@@ -220,7 +216,7 @@ def report_csv(report: ValueReport) -> bytes:
                 row.stock_value_yen,
             ]
         )
-    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+    return excel_csv(header, rows)
 
 
 def _filename(filters: ValueFilters) -> str:
@@ -237,7 +233,4 @@ def export():
     _form, filters = _filters()
     if filters is None:
         return index()
-    response = Response(report_csv(recovered_value(filters)), mimetype="text/csv")
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{_filename(filters)}"'
-    return response
+    return csv_download(report_csv(recovered_value(filters)), _filename(filters))

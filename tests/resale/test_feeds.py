@@ -195,7 +195,7 @@ def test_the_csv_feed_opens_in_excel_and_parses_with_the_csv_module(app, client,
 
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
-    assert response.headers["Content-Disposition"] == "attachment; filename=preowned-feed.csv"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="preowned-feed.csv"'
     assert response.data.startswith(b"\xef\xbb\xbf")
     text = response.data[3:].decode("utf-8")
     assert text.endswith("\r\n")
