@@ -78,13 +78,11 @@ def register_blueprints(app: Flask) -> None:
     from reverse.portal.views import bp as portal_bp
     from reverse.resale.feeds import bp as feeds_bp
     from reverse.resale.shop import bp as shop_bp
-    from reverse.shipping.views import bp as shipping_bp
     from reverse.staff.views import bp as staff_bp
 
     app.register_blueprint(portal_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_bp)
-    app.register_blueprint(shipping_bp)
     app.register_blueprint(shop_bp)
     app.register_blueprint(feeds_bp)
 

@@ -25,6 +25,9 @@ class ReverseApi(Api):
     elsewhere) instead of its app-wide JSON handler, and their error body in the document."""
 
     ERROR_SCHEMA = ErrorSchema
+    # No catch-all "default" answer: each operation documents the error statuses it can give
+    # (reverse.api.responses), so a client — and schemathesis — can rely on the list.
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def _register_error_handlers(self) -> None:
         pass  # reverse.core.errors.register_error_handlers answers for every route

@@ -99,6 +99,7 @@ def require_scope(scope: Scope) -> Callable[[Callable[..., Any]], Callable[..., 
                 "responses": {
                     401: {"description": "No API key, or not a valid one", "content": _ERROR},
                     403: {"description": f"The key lacks the scope {scope}", "content": _ERROR},
+                    429: {"description": "Too many requests for this key", "content": _ERROR},
                 },
             },
         )

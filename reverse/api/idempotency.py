@@ -144,7 +144,23 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
                     "request is refused with 422.",
                     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
                 }
-            ]
+            ],
+            "responses": {
+                400: {
+                    "description": "The Idempotency-Key cannot be used, or the body is not JSON",
+                    "content": _ERROR,
+                },
+                409: {
+                    "description": "Refused in the present state of the data, or changed at the "
+                    "same moment by another request: send it again",
+                    "content": _ERROR,
+                },
+                422: {
+                    "description": "Fields that are not valid, or an Idempotency-Key used for a "
+                    "different request",
+                    "content": _ERROR,
+                },
+            },
         },
     )
     return wrapped
@@ -158,6 +174,9 @@ def _call(view: Callable[..., Any], args: tuple, kwargs: dict) -> Response:
     except Exception:
         db.session.rollback()
         raise
+
+
+_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 
 
 def _commit() -> None:

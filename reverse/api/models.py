@@ -25,9 +25,7 @@ class Integration(TimestampMixin, db.Model):
     #: a switched-off integration's keys are refused and its webhooks are not sent
     active: Mapped[bool] = mapped_column(default=True)
 
-    keys: Mapped[list[ApiKey]] = relationship(
-        back_populates="integration", order_by="ApiKey.id"
-    )
+    keys: Mapped[list[ApiKey]] = relationship(back_populates="integration", order_by="ApiKey.id")
 
 
 class ApiKey(db.Model):

@@ -32,9 +32,7 @@ def create_integration(name: str, description: str = "") -> Integration:
         raise IntegrationError(_l("At most 80 characters."), field="name")
     taken = db.session.scalar(sa.select(sa.exists().where(Integration.name == name)))
     if taken:
-        raise IntegrationError(
-            _l("An integration with this name already exists."), field="name"
-        )
+        raise IntegrationError(_l("An integration with this name already exists."), field="name")
     integration = Integration(name=name, description=description.strip())
     db.session.add(integration)
     db.session.flush()

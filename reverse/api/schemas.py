@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from reverse.core.schemas import InputSchema
+
 
 class ErrorDetailSchema(Schema):
     code = fields.String(
@@ -22,7 +24,7 @@ class ErrorSchema(Schema):
     error = fields.Nested(ErrorDetailSchema, required=True)
 
 
-class PageArgsSchema(Schema):
+class PageArgsSchema(InputSchema):
     """Cursor paging of lists: pass the `next_cursor` of a page to get the next one."""
 
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))

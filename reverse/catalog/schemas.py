@@ -17,25 +17,28 @@ from marshmallow import (
 from reverse.catalog.constants import Category
 from reverse.core.codes import is_valid_jan
 from reverse.core.normalise import code_text, nfkc
+from reverse.core.schemas import InputSchema
 
 
 class VariantSchema(Schema):
     sku = fields.String(required=True)
     jan = fields.String(required=True, metadata={"description": "JAN / EAN-13 on the tag"})
-    size = fields.String()
-    colour_ja = fields.String()
-    colour_en = fields.String()
-    price_yen = fields.Integer(metadata={"description": "List price, yen, tax included"})
+    size = fields.String(required=True)
+    colour_ja = fields.String(required=True)
+    colour_en = fields.String(required=True)
+    price_yen = fields.Integer(
+        required=True, metadata={"description": "List price, yen, tax included"}
+    )
 
 
 class ProductSchema(Schema):
     style_code = fields.String(required=True)
-    name_ja = fields.String()
-    name_en = fields.String()
-    category = fields.Enum(Category, by_value=True)
-    returnable = fields.Boolean()
-    repairable = fields.Boolean()
-    variants = fields.List(fields.Nested(VariantSchema))
+    name_ja = fields.String(required=True)
+    name_en = fields.String(required=True)
+    category = fields.Enum(Category, by_value=True, required=True)
+    returnable = fields.Boolean(required=True)
+    repairable = fields.Boolean(required=True)
+    variants = fields.List(fields.Nested(VariantSchema), required=True)
 
 
 class UpsertResultSchema(Schema):
@@ -54,7 +57,7 @@ def _code(value: str) -> str:
     return code_text(value).upper()
 
 
-class VariantCreateSchema(Schema):
+class VariantCreateSchema(InputSchema):
     sku = fields.String(required=True, validate=validate.Length(min=1, max=40))
     jan = fields.String(required=True)
     size = fields.String(load_default="", validate=validate.Length(max=20))
@@ -78,7 +81,7 @@ class VariantCreateSchema(Schema):
         return data
 
 
-class ProductCreateSchema(Schema):
+class ProductCreateSchema(InputSchema):
     """A product with its variants, matched by style code (and variants by SKU): new ones are
     created, known ones updated. Variants left out are kept: cases may refer to them."""
 
@@ -109,7 +112,7 @@ class ProductCreateSchema(Schema):
         return data
 
 
-class ProductBulkCreateSchema(Schema):
+class ProductBulkCreateSchema(InputSchema):
     products = fields.List(
         fields.Nested(ProductCreateSchema), required=True, validate=validate.Length(min=1, max=500)
     )

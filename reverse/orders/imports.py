@@ -2,7 +2,8 @@
 and a set-based upsert of orders and their lines (a few queries per file, not per row).
 
 One order is the rows sharing an order number. An order with any bad row is skipped whole;
-the rest is written. Importing the same file twice changes nothing.
+the rest is written (by reverse.orders.operations, which the API shares). Importing the same
+file twice changes nothing.
 """
 
 from __future__ import annotations
@@ -18,17 +19,13 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.dialects import postgresql
 
 from reverse.catalog.models import Channel, Location, Variant
-from reverse.core.db import is_postgresql, utcnow
 from reverse.core.normalise import InvalidInput, code_text, nfkc
 from reverse.core.normalise import email as normalise_email
 from reverse.core.normalise import phone as normalise_phone
-from reverse.customers.models import Customer
 from reverse.extensions import db
-from reverse.orders.models import Order, OrderLine
-from reverse.rmas.models import RmaLine
+from reverse.orders.operations import Written, lookup, match_customers, write_orders
 
 JST = ZoneInfo("Asia/Tokyo")
 
@@ -110,8 +107,6 @@ _DATE_RE = re.compile(
 )
 _COMPACT_DATE_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2})?)?$")
 _MONEY_JUNK = str.maketrans("", "", "¥￥,円 \\")
-#: rows per IN (…) list: below SQLite's smallest variable limit
-_CHUNK = 900
 
 
 # -- results ----------------------------------------------------------------------------------
@@ -370,8 +365,26 @@ def import_orders(
     _resolve_locations(orders, names, result)
     good = [o for o in orders.values() if not o.bad]
     result.skipped = len(orders) - len(good)
-    _resolve_customers(good)
-    _write(good, channel, result)
+    match_customers(good)
+    written = write_orders(good, channel)
+    for order, outcome in zip(good, written.outcomes, strict=True):
+        if outcome == Written.HELD:
+            result.errors.append(
+                RowError(
+                    order.line,
+                    "",
+                    _l(
+                        "Order %(number)s has return or repair requests on its lines: its"
+                        " lines were not replaced.",
+                        number=order.number,
+                    ),
+                    order.number,
+                )
+            )
+            result.skipped += 1
+        else:
+            setattr(result, outcome.value, getattr(result, outcome.value) + 1)
+    result.lines_written = written.lines_written
     db.session.expire_all()
     result.errors.sort(key=lambda e: e.line)
     return result
@@ -538,77 +551,15 @@ def _parse(
     return orders
 
 
-def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
-
-
-def _is_in(column: sa.ColumnElement, values: Iterable[Any]) -> Iterator[sa.ColumnElement[bool]]:
-    """`column IN values` as few conditions as the database allows: one `= ANY(array)` on
-    PostgreSQL (one parameter, however many values), IN lists of _CHUNK values on SQLite."""
-    wanted = sorted(set(values))
-    if not wanted:
-        return
-    if is_postgresql():
-        yield column == sa.any_(sa.bindparam(None, wanted, type_=postgresql.ARRAY(column.type)))
-        return
-    for chunk in _chunks(wanted):
-        yield column.in_(chunk)
-
-
-def _lookup(column: sa.ColumnElement, wanted: Iterable[Any], *selected: Any) -> list[sa.Row]:
-    found: list[sa.Row] = []
-    for condition in _is_in(column, wanted):
-        found.extend(db.session.execute(sa.select(*selected).where(condition)).all())
-    return found
-
-
-def _insert(table: sa.Table, rows: list[dict[str, Any]], *, ids: bool = False) -> list[int]:
-    """Insert many rows; with `ids`, their new ids in the order of `rows`.
-
-    PostgreSQL: COPY (after taking the ids from the sequence in one query), several times
-    faster than an INSERT executemany of the same rows. Elsewhere: executemany."""
-    if not rows:
-        return []
-    columns = list(rows[0])
-    if not is_postgresql():
-        if not ids:
-            db.session.execute(table.insert(), rows)
-            return []
-        stmt = table.insert().returning(table.c.id, sort_by_parameter_order=True)
-        return list(db.session.scalars(stmt, rows))
-    new_ids: list[int] = []
-    if ids:
-        sequence = sa.func.pg_get_serial_sequence(table.name, "id")
-        new_ids = list(
-            db.session.scalars(
-                sa.select(sa.func.nextval(sequence)).select_from(
-                    sa.func.generate_series(1, len(rows))
-                )
-            )
-        )
-        columns = ["id", *columns]
-    cursor = db.session.connection().connection.driver_connection.cursor()
-    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-        write = copy.write_row
-        if ids:
-            for new_id, row in zip(new_ids, rows, strict=True):
-                write((new_id, *row.values()))
-        else:
-            for row in rows:
-                write(tuple(row.values()))
-    return new_ids
-
-
 def _resolve_variants(
     orders: dict[str, _Order], names: dict[str, str], result: ImportResult
 ) -> None:
     jans = {r.variant_key[1] for o in orders.values() for r in o.rows if r.variant_key[0] == "jan"}
     skus = {r.variant_key[1] for o in orders.values() for r in o.rows if r.variant_key[0] == "sku"}
     ids: dict[tuple[str, str], int] = {}
-    for jan, vid in _lookup(Variant.jan, jans, Variant.jan, Variant.id):
+    for jan, vid in lookup(Variant.jan, jans, Variant.jan, Variant.id):
         ids[("jan", jan)] = vid
-    for sku, vid in _lookup(Variant.sku, skus, Variant.sku, Variant.id):
+    for sku, vid in lookup(Variant.sku, skus, Variant.sku, Variant.id):
         ids[("sku", sku)] = vid
     for order in orders.values():
         for row in order.rows:
@@ -650,201 +601,3 @@ def _resolve_locations(
                 )
             )
             order.bad = True
-
-
-def _resolve_customers(orders: list[_Order]) -> None:
-    """Existing customers by email, then phone; the others created in one insert."""
-    emails = {o.email for o in orders if o.email}
-    phones = {o.phone for o in orders if o.phone}
-    if not emails and not phones:
-        return
-    by_email = dict(_lookup(Customer.email, emails, Customer.email, Customer.id))
-    by_phone = dict(_lookup(Customer.phone, phones, Customer.phone, Customer.id))
-    # customers new to us, merged by email or phone across the file: index → values
-    new: list[dict[str, Any]] = []
-    new_email: dict[str, int] = {}
-    new_phone: dict[str, int] = {}
-    pending: list[tuple[_Order, int]] = []
-    for order in orders:
-        if not (order.email or order.phone):
-            continue
-        known = by_email.get(order.email) if order.email else None
-        if known is None and order.phone:
-            known = by_phone.get(order.phone)
-        if known is not None:
-            order.customer_id = known
-            continue
-        k = new_email.get(order.email) if order.email else None
-        if k is None and order.phone:
-            k = new_phone.get(order.phone)
-        if k is None:
-            k = len(new)
-            new.append({"email": None, "phone": None, "name": order.name})
-        entry = new[k]
-        if order.email and entry["email"] is None:
-            entry["email"] = order.email
-            new_email[order.email] = k
-        if order.phone and entry["phone"] is None and order.phone not in new_phone:
-            entry["phone"] = order.phone
-            new_phone[order.phone] = k
-        entry["name"] = entry["name"] or order.name
-        pending.append((order, k))
-    if not new:
-        return
-    now = utcnow()
-    rows = [
-        e | {"name_kana": "", "locale": "ja", "created_at": now, "updated_at": now} for e in new
-    ]
-    ids = _insert(Customer.__table__, rows, ids=True)
-    for order, k in pending:
-        order.customer_id = ids[k]
-
-
-def _write(orders: list[_Order], channel: Channel, result: ImportResult) -> None:
-    existing: dict[str, sa.Row] = {}
-    for condition in _is_in(Order.number, (o.number for o in orders)):
-        stmt = sa.select(
-            Order.number,
-            Order.id,
-            Order.customer_id,
-            Order.location_id,
-            Order.ordered_at,
-            Order.delivered_at,
-        ).where(Order.channel_id == channel.id, condition)
-        existing.update((row.number, row) for row in db.session.execute(stmt))
-    ids = [r.id for r in existing.values()]
-    old_lines: dict[int, list[sa.Row]] = {}
-    for row in _lookup(
-        OrderLine.order_id,
-        ids,
-        OrderLine.order_id,
-        OrderLine.id,
-        OrderLine.variant_id,
-        OrderLine.quantity,
-        OrderLine.unit_price_yen,
-        OrderLine.discount_yen,
-        OrderLine.final_sale,
-    ):
-        old_lines.setdefault(row.order_id, []).append(row)
-    held = _orders_with_rmas(ids)
-
-    now = utcnow()
-    to_create: list[_Order] = []
-    to_replace: list[tuple[_Order, int]] = []
-    header_updates: list[dict[str, Any]] = []
-    for order in orders:
-        current = existing.get(order.number)
-        if current is None:
-            to_create.append(order)
-            continue
-        wanted = order.line_values()
-        have = [
-            (r.variant_id, r.quantity, r.unit_price_yen, r.discount_yen, bool(r.final_sale))
-            for r in sorted(old_lines.get(current.id, []), key=lambda r: r.id)
-        ]
-        header = {
-            "customer_id": order.customer_id or current.customer_id,
-            "location_id": order.location_id or current.location_id,
-            "ordered_at": order.ordered_at,
-            "delivered_at": order.delivered_at or current.delivered_at,
-        }
-        header_same = (
-            header["customer_id"] == current.customer_id
-            and header["location_id"] == current.location_id
-            and header["ordered_at"] == current.ordered_at
-            and header["delivered_at"] == current.delivered_at
-        )
-        lines_same = wanted == have
-        if lines_same and header_same:
-            result.unchanged += 1
-            continue
-        if not lines_same and current.id in held:
-            result.errors.append(
-                RowError(
-                    order.line,
-                    "",
-                    _l(
-                        "Order %(number)s has return or repair requests on its lines: its"
-                        " lines were not replaced.",
-                        number=order.number,
-                    ),
-                    order.number,
-                )
-            )
-            result.skipped += 1
-            continue
-        header_updates.append(header | {"b_id": current.id, "updated_at": now})
-        if not lines_same:
-            to_replace.append((order, current.id))
-        result.updated += 1
-
-    table = Order.__table__
-    if header_updates:
-        db.session.execute(
-            table.update()
-            .where(table.c.id == sa.bindparam("b_id"))
-            .values(
-                customer_id=sa.bindparam("customer_id"),
-                location_id=sa.bindparam("location_id"),
-                ordered_at=sa.bindparam("ordered_at"),
-                delivered_at=sa.bindparam("delivered_at"),
-                updated_at=sa.bindparam("updated_at"),
-            ),
-            header_updates,
-            execution_options={"synchronize_session": False},
-        )
-    for condition in _is_in(OrderLine.order_id, (order_id for _, order_id in to_replace)):
-        db.session.execute(sa.delete(OrderLine.__table__).where(condition))
-
-    if to_create:
-        new_ids = _insert(
-            table,
-            [
-                {
-                    "channel_id": channel.id,
-                    "number": o.number,
-                    "customer_id": o.customer_id,
-                    "location_id": o.location_id,
-                    "ordered_at": o.ordered_at,
-                    "delivered_at": o.delivered_at,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for o in to_create
-            ],
-            ids=True,
-        )
-        to_replace.extend(zip(to_create, new_ids, strict=True))
-        result.created = len(to_create)
-    lines = [
-        dict(zip(LINE_COLUMNS, (order_id, *line), strict=True))
-        for order, order_id in to_replace
-        for line in order.line_values()
-    ]
-    _insert(OrderLine.__table__, lines)
-    result.lines_written = len(lines)
-
-
-LINE_COLUMNS = (
-    "order_id",
-    "variant_id",
-    "quantity",
-    "unit_price_yen",
-    "discount_yen",
-    "final_sale",
-)
-
-
-def _orders_with_rmas(order_ids: Sequence[int]) -> set[int]:
-    """Orders whose lines a return, exchange or repair points at: their lines must stay."""
-    held: set[int] = set()
-    for condition in _is_in(OrderLine.order_id, order_ids):
-        held.update(
-            db.session.scalars(
-                sa.select(OrderLine.order_id)
-                .join(RmaLine, RmaLine.order_line_id == OrderLine.id)
-                .where(condition)
-                .distinct()
-            )
-        )
-    return held

@@ -12,9 +12,14 @@ from reverse.rmas.models import Rma
 
 
 def file_for_customer(
-    data: dict[str, Any], actor: Actor, *, now: datetime | None = None
+    data: dict[str, Any],
+    actor: Actor,
+    *,
+    now: datetime | None = None,
+    source: RmaSource = RmaSource.CALL_CENTRE,
 ) -> tuple[Rma, str]:
-    """Open a case from the call centre with the customer form's own rules.
+    """Open a case from the call centre (or, with `source`, the API) with the customer
+    form's own rules.
 
     `data` has the shape of a portal draft's data. The draft lives only inside this
     transaction: `submit_draft` turns it into the case and deletes it. Raises PortalError when
@@ -22,4 +27,4 @@ def file_for_customer(
     """
     draft, _key = new_draft()
     update_draft(draft, **data)
-    return submit_draft(draft, actor, source=RmaSource.CALL_CENTRE, now=now)
+    return submit_draft(draft, actor, source=source, now=now)

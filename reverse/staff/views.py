@@ -37,7 +37,6 @@ from reverse.rmas.models import Attachment, EventKind, Rma
 from reverse.rmas.operations import add_internal_note, add_staff_message, move_rma
 from reverse.rmas.policies import can_see, scope_rmas, staff_actor
 from reverse.staff.carriers import bp as carriers_bp
-from reverse.staff.jobs import bp as jobs_bp
 from reverse.staff.common import LABELS, pending_proof_count, visible_rma
 from reverse.staff.dispositions import bp as dispositions_bp
 from reverse.staff.filing import FILED_KEY
@@ -51,6 +50,8 @@ from reverse.staff.forms import (
 )
 from reverse.staff.inspection import bp as inspection_bp
 from reverse.staff.intake import bp as intake_bp
+from reverse.staff.integrations import bp as integrations_bp
+from reverse.staff.jobs import bp as jobs_bp
 from reverse.staff.order_import import bp as order_import_bp
 from reverse.staff.queues import bp as queues_bp
 from reverse.staff.repair_counter import bp as repair_counter_bp
@@ -78,6 +79,7 @@ bp.register_blueprint(stock_bp)
 bp.register_blueprint(dispositions_bp)
 bp.register_blueprint(carriers_bp)
 bp.register_blueprint(jobs_bp)
+bp.register_blueprint(integrations_bp)
 bp.register_blueprint(resale_bp)
 bp.register_blueprint(resale_value_bp)
 bp.register_blueprint(repair_counter_bp)
