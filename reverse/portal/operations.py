@@ -479,7 +479,13 @@ def request_access_link(number: str, contact: str) -> bool:
     rma = db.session.scalar(sa.select(Rma).where(Rma.number == canonical)) if canonical else None
     if rma is None or not contact_matches(rma.customer, contact):
         return False
-    enqueue("reverse.portal.tasks:send_access_link", rma.id, queue="notifications")
+    # The key names this request: a retried job is the same mail, a second request another.
+    enqueue(
+        "reverse.portal.tasks:send_access_link",
+        rma.id,
+        secrets.token_hex(8),
+        queue="notifications",
+    )
     return True
 
 

@@ -24,7 +24,7 @@ from reverse.core.errors import DomainError
 from reverse.core.i18n import N_
 from reverse.core.uploads import StoredImage
 from reverse.extensions import db
-from reverse.jobs.outbox import enqueue
+from reverse.notifications.case_mail import enqueue_case_mail
 from reverse.orders.models import Order, OrderLine
 from reverse.policy.engine import Outcome, terms_for, today_in_japan
 from reverse.repairs.constants import (
@@ -626,7 +626,7 @@ def send_quote(
             params={"total": f"¥{quote.total_yen:,}"},
         )
         db.session.flush()
-        enqueue("reverse.rmas.tasks:rma_status_changed", rma.id, event.id, queue="notifications")
+        enqueue_case_mail(rma.id, "reverse.rmas.tasks:rma_status_changed", rma.id, event.id)
     else:
         move_rma(rma, S.QUOTED, actor)
     return quote

@@ -6,17 +6,10 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from reverse.core.i18n import N_
 from reverse.extensions import db
 from reverse.notifications.mail import build_message, send
+from reverse.notifications.steps import CUSTOMER_MAILS
 from reverse.resale.models import ResaleReservation
-
-SUBJECTS = {
-    "confirmed": N_("Your reservation of pre-owned item %(code)s"),
-    "ready": N_("Pre-owned item %(code)s is ready for pickup"),
-    "cancelled": N_("Your reservation of pre-owned item %(code)s is cancelled"),
-    "expired": N_("Your reservation of pre-owned item %(code)s has ended"),
-}
 
 
 def reservation_link(reservation: ResaleReservation) -> str:
@@ -30,12 +23,13 @@ def reservation_mail(reservation_id: int, what: str) -> None:
     """Mail the customer what happened to their reservation, in their language, with the
     private link to it. The Message-ID is stable per reservation and step."""
     reservation = db.session.get(ResaleReservation, reservation_id)
-    if reservation is None or what not in SUBJECTS or not reservation.customer.email:
+    mail = CUSTOMER_MAILS.get(f"reservation.{what}")
+    if reservation is None or mail is None or not reservation.customer.email:
         return
     customer = reservation.customer
     with force_locale(customer.locale):
         body = render_template(
-            "mail/resale_reservation.txt",
+            mail.template,
             reservation=reservation,
             item=reservation.item,
             what=what,
@@ -44,7 +38,7 @@ def reservation_mail(reservation_id: int, what: str) -> None:
         )
         message = build_message(
             customer.email,
-            _(SUBJECTS[what], code=reservation.item.code),
+            _(mail.subject, code=reservation.item.code),
             body,
             message_id=f"<resale-reservation-{reservation.id}-{what}@reverse.local>",
         )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from reverse.core.i18n import N_
 from reverse.extensions import db
 from reverse.resolution.constants import RefundKind, Resolution
 from reverse.resolution.models import Refund
+from reverse.resolution.operations import refund_of
 from reverse.rmas.models import Rma
 from reverse.rmas.tasks import mail_customer
 
@@ -18,19 +18,17 @@ def refund_released(refund_id: int) -> None:
     credit = refund.kind == RefundKind.STORE_CREDIT
     mail_customer(
         refund.rma,
+        "credit.released" if credit else "refund.released",
         f"rma-{refund.rma_id}-refund-{refund.id}",
-        N_("Your store credit for request %(number)s")
-        if credit
-        else N_("Your refund for request %(number)s"),
-        "mail/refund_released.txt",
         refund=refund,
         credit=credit,
     )
 
 
 def case_resolved(rma_id: int) -> None:
-    """Mail the outcome of an exchange (the replacement's parcel) or a rejection (the
-    reason and the parcel bringing the item back); refunds have their own mail."""
+    """Mail the outcome of an exchange (the replacement's parcel, and the refund of a price
+    difference) or a rejection (the reason and the parcel bringing the item back); a return's
+    refund has its own mail."""
     from reverse.resolution.summary import customer_outcome
 
     rma = db.session.get(Rma, rma_id)
@@ -38,8 +36,8 @@ def case_resolved(rma_id: int) -> None:
         return
     mail_customer(
         rma,
+        f"resolved.{rma.resolution.value}",
         f"rma-{rma.id}-resolved",
-        N_("Your request %(number)s is settled"),
-        "mail/case_resolved.txt",
         outcome=customer_outcome(rma),
+        refund=refund_of(rma),
     )

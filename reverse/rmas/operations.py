@@ -17,7 +17,7 @@ from reverse.core.db import lock_query
 from reverse.core.errors import ConcurrentChange, DomainError, IllegalTransition
 from reverse.customers.models import Customer
 from reverse.extensions import db
-from reverse.jobs.outbox import enqueue
+from reverse.notifications.case_mail import enqueue_case_mail
 from reverse.orders.models import Order
 from reverse.rmas.constants import (
     PROOF_STATUS_LABELS,
@@ -91,7 +91,7 @@ def create_rma(data: RmaData, actor: Actor) -> tuple[Rma, str]:
     rma.start(data.initial_status, actor, note=data.note)
     db.session.add(rma)
     db.session.flush()
-    enqueue("reverse.rmas.tasks:rma_created", rma.id, queue="notifications")
+    enqueue_case_mail(rma.id, "reverse.rmas.tasks:rma_created", rma.id)
     return rma, token
 
 
@@ -109,7 +109,8 @@ def move_rma(
     """Move a case to `to` under its row lock; a repeat returns None and changes nothing.
     What a move brings with it (stock reserved for an exchange, the return label) always
     follows; `quiet` only leaves out the status mail, for a step the customer is told about
-    in another mail (the filing confirmation, the last of several steps)."""
+    in another mail (the filing confirmation, the last of several steps). Several moves of
+    one case in one transaction send one mail, about the last (notifications.case_mail)."""
     rma = get_rma_for_update(rma.id)
     event = rma.transition(to, actor, note=note)
     if event is not None:
@@ -122,9 +123,8 @@ def move_rma(
                 _l("Someone else changed this request at the same moment. Please try again.")
             ) from exc
         if not quiet:
-            enqueue(
-                "reverse.rmas.tasks:rma_status_changed", rma.id, event.id, queue="notifications"
-            )
+            # One mail per case per transaction: a later move of this one replaces it.
+            enqueue_case_mail(rma.id, "reverse.rmas.tasks:rma_status_changed", rma.id, event.id)
         from reverse.resolution.exchanges import on_case_moved  # imports rmas: not at the top
 
         on_case_moved(rma, to, actor)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app, render_template
@@ -9,15 +10,17 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from reverse.core.i18n import N_
 from reverse.core.templating import local_datetime
 from reverse.extensions import db
 from reverse.notifications.mail import build_message, send
+from reverse.notifications.steps import CUSTOMER_MAILS, status_step
 from reverse.repairs.constants import Handback
 from reverse.resolution.operations import return_to_customer_shipment
-from reverse.rmas.constants import CUSTOMER_STATUS_TEXT, TYPE_LABELS, RmaStatus, RmaType
+from reverse.rmas.constants import CUSTOMER_STATUS_TEXT, TYPE_LABELS, RmaType
 from reverse.rmas.models import Rma, RmaEvent
 from reverse.shipping.constants import CARRIER_LABELS
+from reverse.shipping.models import Shipment
+from reverse.shipping.operations import return_shipment
 
 
 def status_link(rma: Rma) -> str:
@@ -28,23 +31,26 @@ def status_link(rma: Rma) -> str:
     return f"{current_app.config['PUBLIC_BASE_URL']}/r/{token}"
 
 
-def mail_customer(rma: Rma, key: str, subject: str, template: str, **context: object) -> None:
-    """Mail the customer in their language. `key` makes the Message-ID stable, so a retried
-    job is recognisably the same mail."""
+def mail_customer(rma: Rma, step: str, key: str, **context: object) -> None:
+    """Mail the customer the `step` of notifications.steps.CUSTOMER_MAILS in their language.
+    `key` makes the Message-ID stable, so a retried job is recognisably the same mail."""
     if not rma.customer.email:
         return
+    mail = CUSTOMER_MAILS[step]
     with force_locale(rma.customer.locale):
         body = render_template(
-            template,
+            mail.template,
             rma=rma,
             link=status_link(rma),
             type_label=TYPE_LABELS[rma.type],
             status_text=CUSTOMER_STATUS_TEXT[rma.status],
+            next_step=mail.next_step,
+            locale=rma.customer.locale or "ja",
             **context,
         )
         message = build_message(
             rma.customer.email,
-            _(subject, number=rma.display_number),
+            _(mail.subject, number=rma.display_number),
             body,
             message_id=f"<{key}@reverse.local>",
         )
@@ -55,12 +61,7 @@ def rma_created(rma_id: int) -> None:
     rma = db.session.get(Rma, rma_id)
     if rma is None:
         return
-    mail_customer(
-        rma,
-        f"rma-{rma.id}-created",
-        N_("We received your request %(number)s"),
-        "mail/rma_created.txt",
-    )
+    mail_customer(rma, "created", f"rma-{rma.id}-created", return_label=return_shipment(rma))
 
 
 def rma_status_changed(rma_id: int, event_id: int) -> None:
@@ -79,22 +80,31 @@ def rma_status_changed(rma_id: int, event_id: int) -> None:
         return
     mail_customer(
         rma,
+        status_step(event.to_status, pickup=repair.get("pickup") is not None),
         f"rma-{rma.id}-event-{event.id}",
-        _subject(event, repair),
-        "mail/rma_status_changed.txt",
         event=event,
         event_text=event_text,
         event_time=local_datetime(event.created_at),
+        return_label=return_shipment(rma),
         **repair,
     )
 
 
-def _subject(event: RmaEvent, repair: dict[str, Any]) -> str:
-    if repair and event.to_status in (None, RmaStatus.QUOTED):
-        return N_("Your repair quote for request %(number)s")
-    if repair.get("pickup") is not None and event.to_status == RmaStatus.READY:
-        return N_("Your item is ready for pickup (%(number)s)")
-    return N_("Update on your request %(number)s")
+def label_ready(shipment_id: int) -> None:
+    """Mail the customer that their prepaid return label can be downloaded (its PDF exists)."""
+    shipment = db.session.get(Shipment, shipment_id)
+    if shipment is None or shipment.rma is None or not shipment.label_path:
+        return
+    days = current_app.config["LABEL_EXPIRY_DAYS"]
+    mail_customer(
+        shipment.rma,
+        "label.ready",
+        f"shipment-{shipment.id}-label",
+        shipment=shipment,
+        carrier_labels=CARRIER_LABELS,
+        # the day `shipping expire-labels` would expire it (counted from when it was issued)
+        use_by=shipment.created_at + timedelta(days=days),
+    )
 
 
 def repair_mail_context(rma: Rma) -> dict[str, Any]:
@@ -110,5 +120,4 @@ def repair_mail_context(rma: Rma) -> dict[str, Any]:
         "pickup": pickup,
         "home_parcel": return_to_customer_shipment(rma) if pickup is None else None,
         "carrier_labels": CARRIER_LABELS,
-        "locale": rma.customer.locale or "ja",
     }

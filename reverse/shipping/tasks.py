@@ -8,7 +8,10 @@ from pathlib import Path
 from flask import current_app
 
 from reverse.extensions import db
-from reverse.shipping.constants import ShipmentStatus
+from reverse.jobs.constants import QueueName
+from reverse.jobs.outbox import enqueue
+from reverse.rmas.constants import ReturnMethod, RmaStatus
+from reverse.shipping.constants import Direction, ShipmentStatus
 from reverse.shipping.labels import render_label
 from reverse.shipping.models import Shipment
 from reverse.shipping.operations import label_data
@@ -35,6 +38,22 @@ def render_shipment_label(shipment_id: int) -> None:
     shipment.label_path = str(path.relative_to(current_app.instance_path))
     if shipment.status == ShipmentStatus.CREATED:
         shipment.status = ShipmentStatus.LABEL_READY
+    if _customer_prints_it(shipment):
+        # The status page promises this mail; it commits (and is sent) with the label.
+        enqueue("reverse.rmas.tasks:label_ready", shipment.id, queue=QueueName.NOTIFICATIONS)
+
+
+def _customer_prints_it(shipment: Shipment) -> bool:
+    """A prepaid label the customer downloads and sticks on their parcel to us, still
+    usable (not expired or cancelled while the job waited)."""
+    rma = shipment.rma
+    return (
+        rma is not None
+        and shipment.direction == Direction.TO_CENTRE
+        and shipment.status == ShipmentStatus.LABEL_READY
+        and rma.return_method == ReturnMethod.PREPAID_LABEL
+        and rma.status == RmaStatus.AWAITING_ITEM
+    )
 
 
 def _write(path: Path, pdf: bytes) -> None:
