@@ -48,6 +48,7 @@ def select_locale() -> str:
 def register_extensions(app: Flask) -> None:
     import reverse.models  # noqa: F401 - registers every mapper before the first query
     from reverse.core.db import configure_engine
+    from reverse.webhooks import operations  # noqa: F401 - its listener emits rma.* webhooks
 
     db.init_app(app)
     with app.app_context():

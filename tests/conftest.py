@@ -35,6 +35,7 @@ pytest_plugins = [
     "tests.fixtures.orders",
     "tests.fixtures.resale",
     "tests.fixtures.repairs",
+    "tests.fixtures.webhooks",
     "tests.fixtures.api",
 ]
 

@@ -45,6 +45,9 @@ from reverse.resale.constants import (
 )
 from reverse.resale.models import ResaleEvent, ResaleItem, ResaleReservation
 from reverse.resale.pricing import price_for_grade, rounding_for
+from reverse.webhooks.constants import WebhookEvent
+from reverse.webhooks.operations import emit
+from reverse.webhooks.payloads import purchase_requested_data, resale_sold_data
 
 MAX_REASON_CHARS = 500
 MAX_NOTES_CHARS = 2000
@@ -520,6 +523,9 @@ def reserve(
     )
     db.session.flush()
     _mail(reservation, "confirmed")
+    if kind == ReservationKind.PURCHASE:
+        # The web shop takes the payment, then records the sale (channel web_shop).
+        emit(WebhookEvent.RESALE_PURCHASE_REQUESTED, purchase_requested_data(reservation), now)
     return reservation, token
 
 
@@ -661,6 +667,7 @@ def record_sale(
     item.sold_channel = channel
     item.sold_location_id = location_id or item.location_id
     db.session.flush()
+    emit(WebhookEvent.RESALE_SOLD, resale_sold_data(item), now)
     return item
 
 

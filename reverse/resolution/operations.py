@@ -25,7 +25,7 @@ from reverse.core.i18n import N_
 from reverse.extensions import db
 from reverse.intake.constants import Disposition, UnitState
 from reverse.intake.models import Inspection, Receipt, ReceiptUnit
-from reverse.jobs.outbox import enqueue
+from reverse.notifications.case_mail import enqueue_case_mail
 from reverse.resolution.constants import (
     RESOLUTION_LABELS,
     RefundKind,
@@ -38,6 +38,9 @@ from reverse.rmas.constants import OUR_FAULT_REASONS, ProofStatus, RmaStatus, Rm
 from reverse.rmas.models import Rma, RmaLine
 from reverse.rmas.operations import get_rma_for_update, move_rma
 from reverse.shipping.models import Shipment
+from reverse.webhooks.constants import WebhookEvent
+from reverse.webhooks.operations import emit
+from reverse.webhooks.payloads import refund_data
 
 #: the release points in the order a parcel passes them: a later point releases what an
 #: earlier one should have (a drop-off parcel is never scanned by a carrier)
@@ -314,9 +317,9 @@ def release_refund(refund: Refund, actor: Actor) -> bool:
     """Hand the refund to the payment system: PENDING → RELEASED once (False when it had
     already gone), and mail the customer the amount.
 
-    The instruction to the payment system itself (a signed webhook the payment side
-    confirms, which then marks the refund SETTLED) comes with the payment integration in
-    a later issue; until then RELEASED means "handed over", and finance settles it by hand.
+    The instruction to the payment system is the signed `refund.requested` webhook, sent to
+    the integrations subscribed to it; RELEASED means "handed over" until the payment side
+    marks the refund settled.
     """
     rma = get_rma_for_update(refund.rma_id)
     refund = db.session.execute(
@@ -333,7 +336,10 @@ def release_refund(refund: Refund, actor: Actor) -> bool:
         params={"amount": _yen_param(refund.amount_yen)},
     )
     db.session.flush()
-    enqueue("reverse.resolution.tasks:refund_released", refund.id, queue="notifications")
+    # The customer's one mail about this change (an exchange's outcome mail, which names the
+    # refund of a price difference, replaces it).
+    enqueue_case_mail(rma.id, "reverse.resolution.tasks:refund_released", refund.id)
+    emit(WebhookEvent.REFUND_REQUESTED, refund_data(refund), refund.released_at)
     return True
 
 
@@ -573,7 +579,7 @@ def _settle(
         if difference is not None and difference.amount_yen:
             refund = record_refund(rma, actor, quote=difference)
             release_refund(refund, actor)
-        enqueue("reverse.resolution.tasks:case_resolved", rma.id, queue="notifications")
+        enqueue_case_mail(rma.id, "reverse.resolution.tasks:case_resolved", rma.id)
     else:
         rma.resolution = resolution
         rma.decision_reason = reason
@@ -589,7 +595,7 @@ def _settle(
                 msgid=True,
             )
         move_rma(rma, RmaStatus.RESOLVED, actor, note=reason)
-        enqueue("reverse.resolution.tasks:case_resolved", rma.id, queue="notifications")
+        enqueue_case_mail(rma.id, "reverse.resolution.tasks:case_resolved", rma.id)
     db.session.flush()
 
 

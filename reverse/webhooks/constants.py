@@ -12,13 +12,18 @@ class WebhookEvent(enum.StrEnum):
     RMA_STATUS_CHANGED = "rma.status_changed"
     REFUND_REQUESTED = "refund.requested"
     RESALE_SOLD = "resale.sold"
+    #: a customer asked to buy a pre-owned item online: the web shop takes the payment
+    RESALE_PURCHASE_REQUESTED = "resale.purchase_requested"
 
 
 EVENT_LABELS = {
     WebhookEvent.RMA_CREATED: _l("A request was filed"),
     WebhookEvent.RMA_STATUS_CHANGED: _l("A request changed status"),
     WebhookEvent.REFUND_REQUESTED: _l("A refund is due to be paid"),
-    WebhookEvent.RESALE_SOLD: _l("A pre-owned item was sold or bought online"),
+    WebhookEvent.RESALE_SOLD: _l("A pre-owned item was sold"),
+    WebhookEvent.RESALE_PURCHASE_REQUESTED: _l(
+        "A customer asked to buy a pre-owned item online (take the payment)"
+    ),
 }
 
 

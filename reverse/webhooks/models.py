@@ -21,7 +21,7 @@ class WebhookSubscription(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     integration_id: Mapped[int] = mapped_column(sa.ForeignKey("integrations.id"), index=True)
-    #: https URL the events are POSTed to
+    #: the URL the events are POSTed to (https; plain http only outside production)
     url: Mapped[str] = mapped_column(sa.String(500))
     #: values of webhooks.constants.WebhookEvent
     events: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
@@ -59,6 +59,8 @@ class WebhookDelivery(db.Model):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: the delivery this one replays
     replay_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("webhook_deliveries.id"))
+    #: the outbox job that sends it: its attempts tell the job's last try from the others
+    outbox_message_id: Mapped[int | None] = mapped_column(sa.ForeignKey("outbox_messages.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     subscription: Mapped[WebhookSubscription] = relationship()

@@ -96,8 +96,10 @@ def upgrade():
     sa.Column('last_attempt_at', reverse.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('delivered_at', reverse.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('replay_of_id', sa.Integer(), nullable=True),
+    sa.Column('outbox_message_id', sa.Integer(), nullable=True),
     sa.Column('created_at', reverse.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('attempts >= 0', name=op.f('ck_webhook_deliveries_attempts_not_negative')),
+    sa.ForeignKeyConstraint(['outbox_message_id'], ['outbox_messages.id'], name=op.f('fk_webhook_deliveries_outbox_message_id_outbox_messages')),
     sa.ForeignKeyConstraint(['replay_of_id'], ['webhook_deliveries.id'], name=op.f('fk_webhook_deliveries_replay_of_id_webhook_deliveries')),
     sa.ForeignKeyConstraint(['subscription_id'], ['webhook_subscriptions.id'], name=op.f('fk_webhook_deliveries_subscription_id_webhook_subscriptions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_deliveries'))
