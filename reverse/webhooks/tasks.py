@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +27,8 @@ from reverse.webhooks.models import WebhookDelivery
 
 #: seconds to connect, and to wait for the answer
 TIMEOUT = (5, 10)
+#: seconds a job's outbox row stays leased beyond the timeouts while the receiver answers
+LEASE_MARGIN_S = 30
 #: how much of a refusing receiver's answer is kept for the log
 KEPT_ANSWER_CHARS = 500
 USER_AGENT = "Reverse-Webhooks/1"
@@ -107,7 +110,11 @@ def deliver(delivery_id: int) -> str:
         return "refused"
 
     body = encode(delivery.payload)
-    status, error = _post(subscription.url, body, signed_headers(delivery, body))
+    headers = signed_headers(delivery, body)
+    url = subscription.url
+    _lease(delivery)
+    status, error = _post(url, body, headers)
+    delivery = db.session.get(WebhookDelivery, delivery_id)
     now = utcnow()
     delivery.attempts += 1
     delivery.last_attempt_at = now
@@ -122,7 +129,23 @@ def deliver(delivery_id: int) -> str:
     # The runner rolls the job's transaction back when it raises: the attempt is committed
     # first, so the log shows it (the job has written nothing else).
     db.session.commit()
-    raise DeliveryFailed(f"webhook delivery {delivery_id} to {subscription.url}: {error}")
+    raise DeliveryFailed(f"webhook delivery {delivery_id} to {url}: {error}")
+
+
+def _lease(delivery: WebhookDelivery) -> None:
+    """Hold no database lock while the receiver answers (up to the timeouts): SQLite's write
+    lock would stall every other writer of the embedded set-up for that long, and PostgreSQL
+    would keep a connection in a transaction. The job's outbox row is leased instead — not
+    available again until after the timeouts — so the relay does not start it a second time
+    meanwhile; the runner's own bookkeeping replaces the lease when the job ends."""
+    message = (
+        db.session.get(OutboxMessage, delivery.outbox_message_id)
+        if delivery.outbox_message_id
+        else None
+    )
+    if message is not None:
+        message.available_at = utcnow() + timedelta(seconds=sum(TIMEOUT) + LEASE_MARGIN_S)
+    db.session.commit()
 
 
 def _finish(delivery: WebhookDelivery, status: int | None, error: str) -> None:

@@ -261,3 +261,36 @@ def test_an_rq_worker_on_the_webhooks_queue_delivers_it(
     [got] = receiver.received
     assert verify(secret, got.body, got.headers["X-Reverse-Signature"])
     assert queue.count == 0
+
+
+def test_no_database_lock_is_held_while_the_receiver_answers(ctx, receiver, subscribe, create_rma):
+    """Embedded on SQLite, a delivery holding the write lock during its POST froze every other
+    writer — here the receiver itself, which writes to the same database before it answers."""
+    import sqlite3
+
+    path = db.engine.url.database
+    writes: list[str] = []
+
+    def write_meanwhile() -> None:
+        conn = sqlite3.connect(path, timeout=1, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+            writes.append("written")
+        except sqlite3.OperationalError as exc:
+            writes.append(str(exc))
+        finally:
+            conn.close()
+
+    receiver.while_answering = write_meanwhile
+    subscribe(receiver.url, "rma.created")
+    create_rma()
+    relay_once()
+
+    assert writes == ["written"]
+    [delivery] = deliveries()
+    assert delivery.state == DeliveryState.DELIVERED
+    assert job_of(delivery).status == OutboxStatus.DONE
+    # …and the relay does not start the same job again while it was out.
+    assert relay_once() == 0
+    assert len(receiver.received) == 1
