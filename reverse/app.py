@@ -123,6 +123,7 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from reverse.analytics.cli import analytics_group
     from reverse.api.cli import api_group
     from reverse.auth.cli import users_group
     from reverse.demo.cli import demo_group
@@ -131,6 +132,7 @@ def register_commands(app: Flask) -> None:
     from reverse.resale.cli import resale_group
     from reverse.shipping.cli import shipping_group
 
+    app.cli.add_command(analytics_group)
     app.cli.add_command(api_group)
     app.cli.add_command(users_group)
     app.cli.add_command(demo_group)

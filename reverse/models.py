@@ -1,5 +1,6 @@
 """Every model, imported in one place so that mappers, migrations and create_all see them all."""
 
+from reverse.analytics.models import CaseFact, LineFact, Refresh, ReturnDay, SalesDay
 from reverse.api.models import ApiKey, IdempotencyRecord, Integration
 from reverse.auth.models import LoginSession, User
 from reverse.catalog.models import Channel, Location, Product, StockLevel, Variant
@@ -32,12 +33,14 @@ __all__ = [
     "ApiKey",
     "Attachment",
     "CarrierAccount",
+    "CaseFact",
     "Channel",
     "Customer",
     "DispositionRule",
     "IdempotencyRecord",
     "Inspection",
     "Integration",
+    "LineFact",
     "Location",
     "LoginSession",
     "Order",
@@ -49,6 +52,7 @@ __all__ = [
     "Product",
     "Receipt",
     "ReceiptUnit",
+    "Refresh",
     "Refund",
     "RepairOrder",
     "RepairQuote",
@@ -58,11 +62,13 @@ __all__ = [
     "ResaleItem",
     "ResalePriceRule",
     "ResaleReservation",
+    "ReturnDay",
     "ReturnTerms",
     "Rma",
     "RmaAccessLink",
     "RmaEvent",
     "RmaLine",
+    "SalesDay",
     "Shipment",
     "StockLevel",
     "StockReservation",

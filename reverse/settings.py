@@ -65,6 +65,8 @@ class DefaultConfig:
     RESALE_PURCHASE_HOLD_HOURS = 24
     #: a case is "due soon" from this share of its SLA, in percent
     SLA_DUE_SOON_PERCENT = 75
+    #: the dashboard warns when its figures are older than this and data changed since
+    ANALYTICS_MAX_AGE_MINUTES = 60
     BABEL_DEFAULT_LOCALE = "ja"
     BABEL_DEFAULT_TIMEZONE = "Asia/Tokyo"
     LANGUAGES = ("ja", "en")

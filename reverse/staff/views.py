@@ -36,6 +36,7 @@ from reverse.rmas.constants import STATUS_LABELS, AttachmentKind, ProofStatus, R
 from reverse.rmas.models import Attachment, EventKind, Rma
 from reverse.rmas.operations import add_internal_note, add_staff_message, move_rma
 from reverse.rmas.policies import can_see, scope_rmas, staff_actor
+from reverse.staff.analytics import bp as analytics_bp
 from reverse.staff.carriers import bp as carriers_bp
 from reverse.staff.common import LABELS, pending_proof_count, visible_rma
 from reverse.staff.dispositions import bp as dispositions_bp
@@ -68,6 +69,7 @@ from reverse.staff.verification import own_ids, verify_form
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 bp.register_blueprint(verification_bp)
+bp.register_blueprint(analytics_bp)
 bp.register_blueprint(filing_bp)
 bp.register_blueprint(policy_bp)
 bp.register_blueprint(shipments_bp)
