@@ -57,10 +57,16 @@ def _customer_prints_it(shipment: Shipment) -> bool:
 
 
 def _write(path: Path, pdf: bytes) -> None:
+    """Write the whole file under a name of this process's own, then rename it into place:
+    a reader never sees half a label. What a killed run left half-written is swept away once
+    the label is whole (a run still writing at that moment fails its rename, and its retry
+    finds the label done)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_bytes(pdf)
     tmp.replace(path)
+    for leftover in path.parent.glob(f"{path.stem}.*.tmp"):
+        leftover.unlink(missing_ok=True)
 
 
 def issued_label(shipment: Shipment) -> Path | None:
