@@ -19,8 +19,8 @@ import struct
 import tempfile
 import threading
 import warnings
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -60,6 +60,8 @@ class StoredImage:
     height: int
     #: hex SHA-256 of the stored file
     sha256: str
+    #: this call wrote the file (False: the same photo was stored already)
+    written: bool = field(default=False, compare=False)
 
 
 def save_image(stream: IO[bytes] | FileStorage, *, max_bytes: int | None = None) -> StoredImage:
@@ -72,7 +74,7 @@ def save_image(stream: IO[bytes] | FileStorage, *, max_bytes: int | None = None)
     encoded, extension, content_type, size = _clean(image)
     digest = hashlib.sha256(encoded).hexdigest()
     name = f"{digest}.{extension}"
-    _store(Path(config["UPLOAD_DIR"]), name, encoded)
+    written = _store(Path(config["UPLOAD_DIR"]), name, encoded)
     return StoredImage(
         name=name,
         content_type=content_type,
@@ -80,7 +82,25 @@ def save_image(stream: IO[bytes] | FileStorage, *, max_bytes: int | None = None)
         width=size[0],
         height=size[1],
         sha256=digest,
+        written=written,
     )
+
+
+def save_images(streams: Iterable[IO[bytes] | FileStorage]) -> list[StoredImage]:
+    """Several photos of one request, all or none: when one is refused or cannot be written
+    (a full disk), the files this call wrote for the others are removed again, so no photo is
+    left on disk that nothing refers to."""
+    saved: list[StoredImage] = []
+    try:
+        for stream in streams:
+            saved.append(save_image(stream))
+    except UploadRejected:
+        for image in saved:
+            if image.written:
+                with contextlib.suppress(OSError):
+                    upload_path(image.name).unlink()
+        raise
+    return saved
 
 
 def upload_path(name: str) -> Path:
@@ -290,15 +310,15 @@ def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
     return image.convert("RGB") if image.mode == "CMYK" else image
 
 
-def _store(directory: Path, name: str, data: bytes) -> None:
+def _store(directory: Path, name: str, data: bytes) -> bool:
     """Write `data` as `directory/name` atomically: a temporary file renamed into place, or
-    nothing at all."""
+    nothing at all. Returns whether it wrote (False: the same photo was stored already)."""
     failed = UploadRejected(
         _l("The photo could not be saved. Please try again."), reason="not_saved"
     )
     target = directory / name
     if target.is_file():
-        return  # same name, same bytes: the photo is already stored
+        return False  # same name, same bytes: the photo is already stored
     try:
         directory.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=directory, prefix=".upload-", suffix=".tmp")
@@ -315,6 +335,7 @@ def _store(directory: Path, name: str, data: bytes) -> None:
             os.unlink(temporary)
         current_app.logger.warning("upload %s could not be written: %s", name, exc)
         raise failed from exc
+    return True
 
 
 def _write_file(fd: int, data: bytes) -> None:

@@ -22,7 +22,7 @@ from reverse.core.actors import Actor
 from reverse.core.db import is_postgresql, utcnow
 from reverse.core.errors import ConcurrentChange, DomainError, IllegalTransition
 from reverse.core.i18n import N_
-from reverse.core.uploads import save_image
+from reverse.core.uploads import save_images
 from reverse.extensions import db
 from reverse.intake.constants import (
     ON_HAND_STATES,
@@ -195,7 +195,7 @@ def _attach_photos(
 ) -> list[Attachment]:
     """Store each photo (checked and cleaned by core.uploads); one already on the unit is
     not added twice."""
-    stored = [save_image(photo) for photo in photos]
+    stored = save_images(photos)
     have = set(
         db.session.scalars(sa.select(Attachment.stored_name).where(Attachment.unit_id == unit.id))
     )

@@ -17,7 +17,7 @@ from reverse.core.db import lock_query
 from reverse.core.errors import DomainError
 from reverse.core.i18n import N_
 from reverse.core.normalise import code_text, digits_and_dashes
-from reverse.core.uploads import save_image
+from reverse.core.uploads import save_images
 from reverse.extensions import db
 from reverse.intake.constants import UnitState
 from reverse.intake.inspection import finish_if_complete
@@ -149,7 +149,7 @@ def record_unexpected(
 ) -> UnexpectedParcel:
     """A parcel that matched nothing, with its photos, for support to match later. Every
     photo is checked first (UploadRejected): a refused one records nothing."""
-    images = [save_image(photo) for photo in photos]
+    images = save_images(photos)
     parcel = UnexpectedParcel(
         location_id=location_id,
         scanned_code=code_text(code)[:60],

@@ -35,7 +35,13 @@ from reverse.core.db import commit, utcnow
 from reverse.core.errors import DomainError
 from reverse.core.normalise import phone_display
 from reverse.core.templating import locale_code
-from reverse.core.uploads import UploadRejected, save_image, send_photo, upload_path
+from reverse.core.uploads import (
+    UploadRejected,
+    save_image,
+    save_images,
+    send_photo,
+    upload_path,
+)
 from reverse.core.urls import local_path
 from reverse.extensions import db, limiter
 from reverse.policy.engine import return_terms_text, today_in_japan
@@ -959,7 +965,7 @@ def status_photos(token: str):
     form = PhotosForm()
     if form.validate_on_submit():
         try:
-            images = [save_image(file) for file in form.photo_files]
+            images = save_images(form.photo_files)
             ops.add_customer_photos(rma, images, Actor.customer())
         except (UploadRejected, ops.PortalError) as exc:
             form.photos.errors = [exc.message]
