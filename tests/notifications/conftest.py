@@ -92,7 +92,8 @@ class SmtpServer:
             return []
         box = mailbox.Maildir(self.folder, create=False)
         found = [box.get_bytes(key) for key in box.iterkeys()]
-        # Maildir names start with the delivery time: sorted, they are in arrival order.
+        # Maildir names start with the delivery second only: within one second the order is
+        # not the arrival order, so tests that get several mails pick them by header.
         return [raw for _name, raw in sorted(zip(box.keys(), found, strict=True))]
 
     def messages(self) -> list[EmailMessage]:
