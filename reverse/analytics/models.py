@@ -20,18 +20,7 @@ class CaseFact(db.Model):
     the seconds each stage took (computed by the database at refresh time)."""
 
     __tablename__ = "analytics_case_facts"
-    __table_args__ = (
-        sa.Index("ix_analytics_case_facts_day_channel", "day", "channel_code"),
-        # The cycle-time view reads only these: an index-only scan instead of a year of rows
-        # (PostgreSQL; SQLite keeps the plain index).
-        sa.Index(
-            "ix_analytics_case_facts_cycle",
-            "day",
-            "channel_code",
-            "location_id",
-            postgresql_include=["to_receive_s", "to_inspect_s", "to_resolve_s", "total_s"],
-        ),
-    )
+    __table_args__ = (sa.Index("ix_analytics_case_facts_day_channel", "day", "channel_code"),)
 
     rma_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     type: Mapped[str] = mapped_column(sa.String(20))
