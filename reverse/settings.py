@@ -26,6 +26,10 @@ class DefaultConfig:
     REDIS_URL = ""
     #: Where Flask-Limiter keeps its counters; empty means Redis when configured, else memory.
     RATELIMIT_STORAGE_URL = ""
+    #: While that storage is unreachable each process counts in memory, so a Redis outage
+    #: neither turns every rate-limited page (login, find my request, the API) into an error
+    #: nor lifts the limits; the counters go back to Redis when it answers again.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute"
     #: Absolute base URL used in emails and PDFs ("http://127.0.0.1:5000" when empty).
     PUBLIC_BASE_URL = ""

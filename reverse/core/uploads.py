@@ -95,12 +95,19 @@ def save_images(streams: Iterable[IO[bytes] | FileStorage]) -> list[StoredImage]
         for stream in streams:
             saved.append(save_image(stream))
     except UploadRejected:
-        for image in saved:
-            if image.written:
-                with contextlib.suppress(OSError):
-                    upload_path(image.name).unlink()
+        discard(saved)
         raise
     return saved
+
+
+def discard(images: Iterable[StoredImage]) -> None:
+    """Remove the files that these `save_image` calls wrote, when what they were for is not
+    saved after all (a later photo refused, a full disk); a photo that was stored already
+    before them stays."""
+    for image in images:
+        if image.written:
+            with contextlib.suppress(OSError):
+                upload_path(image.name).unlink()
 
 
 def upload_path(name: str) -> Path:

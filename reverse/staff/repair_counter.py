@@ -36,7 +36,7 @@ from reverse.core.normalise import email as normalise_email
 from reverse.core.normalise import phone as normalise_phone
 from reverse.core.normalise import postal_code as normalise_postal_code
 from reverse.core.templating import locale_code
-from reverse.core.uploads import StoredImage, UploadRejected, save_image
+from reverse.core.uploads import StoredImage, UploadRejected, discard, save_image
 from reverse.customers.models import Customer
 from reverse.extensions import db
 from reverse.orders.models import Order, OrderLine
@@ -359,12 +359,13 @@ def _check_for_submit(form: CounterForm, state: CounterState, files: list[FileSt
 
 def _store_photos(form: CounterForm, files: list[FileStorage]) -> list[StoredImage] | None:
     """The photos checked and stored; None (with the reason beside the field) if one is
-    refused."""
+    refused — and then none is kept, not even those stored before it."""
     photos = []
     for index, upload in enumerate(files, start=1):
         try:
             photos.append(save_image(upload))
         except UploadRejected as exc:
+            discard(photos)
             name = upload.filename or str(index)
             _error(form.photos, _l("%(name)s: %(why)s", name=name, why=exc.message))
             return None
