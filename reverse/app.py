@@ -88,8 +88,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(feeds_bp)
 
     from reverse.api.blueprint import register_api
+    from reverse.privacy import audit
 
     register_api(app)
+    audit.register(app)
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -129,6 +131,7 @@ def register_commands(app: Flask) -> None:
     from reverse.demo.cli import demo_group
     from reverse.jobs.cli import outbox_group, serve_command, worker_command
     from reverse.orders.cli import orders_group
+    from reverse.privacy.cli import privacy_group
     from reverse.resale.cli import resale_group
     from reverse.shipping.cli import shipping_group
 
@@ -142,3 +145,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(shipping_group)
     app.cli.add_command(resale_group)
     app.cli.add_command(orders_group)
+    app.cli.add_command(privacy_group)

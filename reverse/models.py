@@ -16,6 +16,7 @@ from reverse.jobs.models import OutboxMessage
 from reverse.orders.models import Order, OrderLine
 from reverse.policy.models import PolicyRule, ReturnTerms
 from reverse.portal.models import PortalDraft
+from reverse.privacy.models import AuditEntry
 from reverse.repairs.models import (
     PriceListItem,
     RepairOrder,
@@ -32,6 +33,7 @@ from reverse.webhooks.models import WebhookDelivery, WebhookSubscription
 __all__ = [
     "ApiKey",
     "Attachment",
+    "AuditEntry",
     "CarrierAccount",
     "CaseFact",
     "Channel",

@@ -77,13 +77,18 @@ def create_user(
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The active user with this email and password, or None (same cost either way)."""
+def user_by_email(email: str) -> User | None:
+    """The account with this email (as typed: normalised here), active or not."""
     try:
         address = normalise_email(email)
     except InvalidInput:
-        address = ""
-    user = db.session.scalar(sa.select(User).where(User.email == address)) if address else None
+        return None
+    return db.session.scalar(sa.select(User).where(User.email == address))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, or None (same cost either way)."""
+    user = user_by_email(email)
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):

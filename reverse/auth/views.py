@@ -16,10 +16,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
 from reverse.auth.forms import LoginForm
-from reverse.auth.operations import authenticate, end_session, start_session
+from reverse.auth.operations import authenticate, end_session, start_session, user_by_email
 from reverse.core.db import commit
 from reverse.core.urls import local_path
 from reverse.extensions import db, limiter
+from reverse.privacy import audit
+from reverse.privacy.models import AuditAction
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
 
@@ -42,6 +44,8 @@ def login():
         user = authenticate(form.email.data, form.password.data)
         if user is None:
             db.session.rollback()
+            # the account tried, when there is one: never the email or password typed
+            audit.note(AuditAction.LOGIN_FAILED, user=user_by_email(form.email.data))
             form.password.errors.append(_l("The email or password is not right."))
         else:
             target = _safe_next(request.args.get("next"))
@@ -57,6 +61,7 @@ def login():
             session.permanent = True
             login_user(user)
             commit()
+            audit.note(AuditAction.LOGIN)
             return redirect(target)
     failed = request.method == "POST"
     return render_template("auth/login.html", form=form), 422 if failed else 200
@@ -64,6 +69,8 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        audit.note(AuditAction.LOGOUT, user=current_user._get_current_object())
     if current_user.is_authenticated and current_user.session_token:
         end_session(current_user.session_token)
         commit()

@@ -100,6 +100,8 @@ class Rma(TimestampMixin, db.Model):
     resolution: Mapped[Resolution | None] = mapped_column(enum_type(Resolution))
     #: when the status last changed: the age that queues and filters measure
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    #: when `flask privacy anonymise` removed the personal data of this closed case
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: optimistic lock: an UPDATE from a stale read fails instead of overwriting
     version_id: Mapped[int] = mapped_column(default=1)
 

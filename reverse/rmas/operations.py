@@ -234,6 +234,8 @@ def add_staff_message(rma: Rma, text: str, actor: Actor) -> RmaEvent:
     text = text.strip()
     if not text:
         raise DomainError(_l("Write a message first."))
+    if rma.anonymised_at is not None:
+        raise DomainError(_l("This case was anonymised: nobody would read a message on it."))
     # The model has add_note for NOTE events only; a MESSAGE goes through its recorder.
     event = rma._record(EventKind.MESSAGE, None, None, actor, note=text, public=True)
     db.session.flush()

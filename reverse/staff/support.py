@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -30,6 +30,9 @@ from reverse.customers.queries import (
     search_customers,
 )
 from reverse.extensions import db
+from reverse.privacy import audit
+from reverse.privacy.export import archive_name, export_archive
+from reverse.privacy.models import AuditAction
 from reverse.repairs.constants import QUOTE_STATE_LABELS
 from reverse.resale.constants import KIND_LABELS as RESERVATION_KIND_LABELS
 from reverse.resale.constants import RESERVATION_STATE_LABELS
@@ -161,7 +164,21 @@ def _customer_page(
 @bp.route("/customers/<int:customer_id>")
 @staff_required(Role.SUPPORT)
 def customer(customer_id: int):
-    return _customer_page(_customer_or_404(customer_id))
+    customer = _customer_or_404(customer_id)
+    audit.note(AuditAction.VIEW_CUSTOMER, target=f"customer {customer.id}")
+    return _customer_page(customer)
+
+
+@bp.route("/customers/<int:customer_id>/export.zip")
+@staff_required(Role.SUPPORT)
+def export(customer_id: int):
+    """Everything held about the customer, for answering their request for it."""
+    customer = _customer_or_404(customer_id)
+    audit.note(AuditAction.EXPORT, target=f"customer {customer.id}")
+    response = Response(export_archive(customer), mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{archive_name(customer)}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/customers/<int:customer_id>/messages", methods=["POST"])

@@ -28,6 +28,7 @@ from reverse.catalog.constants import ChannelCode
 from reverse.catalog.models import Channel, Location
 from reverse.core.codes import parse_rma_number
 from reverse.core.db import commit, utcnow
+from reverse.core.errors import DomainError
 from reverse.core.templating import locale_code
 from reverse.core.uploads import IMAGE_TYPES, send_photo, upload_path
 from reverse.extensions import db
@@ -37,6 +38,7 @@ from reverse.rmas.models import Attachment, EventKind, Rma
 from reverse.rmas.operations import add_internal_note, add_staff_message, move_rma
 from reverse.rmas.policies import can_see, scope_rmas, staff_actor
 from reverse.staff.analytics import bp as analytics_bp
+from reverse.staff.audit import bp as audit_bp
 from reverse.staff.carriers import bp as carriers_bp
 from reverse.staff.common import LABELS, pending_proof_count, visible_rma
 from reverse.staff.dispositions import bp as dispositions_bp
@@ -82,6 +84,7 @@ bp.register_blueprint(dispositions_bp)
 bp.register_blueprint(carriers_bp)
 bp.register_blueprint(jobs_bp)
 bp.register_blueprint(integrations_bp)
+bp.register_blueprint(audit_bp)
 bp.register_blueprint(resale_bp)
 bp.register_blueprint(resale_value_bp)
 bp.register_blueprint(repair_counter_bp)
@@ -263,7 +266,12 @@ def rma_message(number: str):
     form = StaffMessageForm(prefix="message")
     if not form.validate_on_submit():
         return detail_page(rma, message=form, status=422)
-    add_staff_message(rma, form.text.data, staff_actor(current_user))
+    try:
+        add_staff_message(rma, form.text.data, staff_actor(current_user))
+    except DomainError as exc:
+        db.session.rollback()
+        form.text.errors = [exc.message]
+        return detail_page(rma, message=form, status=422)
     commit()
     flash(_l("Message sent: the customer sees it on their status page."), "success")
     return redirect(url_for("staff.rma_detail", number=rma.number, _anchor="p-messages"))

@@ -1,0 +1,1 @@
+"""Privacy: the audit log of staff actions, anonymising closed cases, and customer data export."""
