@@ -37,6 +37,7 @@ pytest_plugins = [
     "tests.fixtures.repairs",
     "tests.fixtures.webhooks",
     "tests.fixtures.api",
+    "tests.fixtures.disk",
 ]
 
 

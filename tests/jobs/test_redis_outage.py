@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask_migrate import upgrade
 
 from reverse.core.actors import Actor
 from reverse.core.db import commit
@@ -23,7 +24,7 @@ from reverse.jobs.models import OutboxMessage
 from reverse.rmas.constants import RmaType
 from reverse.rmas.models import Rma
 from reverse.rmas.operations import RmaData, create_rma
-from tests.conftest import PG_URL, read_mails, service_unavailable
+from tests.conftest import PG_URL, csrf_token, make_test_app, read_mails, service_unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 FILINGS = 5
@@ -149,3 +150,36 @@ def test_requests_filed_while_redis_is_down_are_kept_and_mailed_once_it_is_back(
             assert sum(number in body for body in mailed) == 1
     finally:
         ctx.config["REDIS_URL"] = ""
+
+
+def _post_form(client, path: str, fields: dict[str, str]) -> int:
+    token = csrf_token(client.get(path).text)
+    return client.post(path, data={**fields, "csrf_token": token}).status_code
+
+
+def test_rate_limited_pages_answer_and_still_limit_while_redis_is_down(own_redis, tmp_path):
+    """The limiter's counters live in Redis; with Redis stopped the login and "find my
+    request" forms keep answering (no 500), and each process counts in memory meanwhile."""
+    app = make_test_app(
+        f"sqlite:///{tmp_path / 'limits.db'}",
+        tmp_path,
+        RATELIMIT_STORAGE_URL=own_redis.url,
+        LOGIN_RATE_LIMIT="3 per minute",
+        PORTAL_FIND_RATE_LIMIT="3 per minute",
+    )
+    with app.app_context():
+        upgrade()
+    client = app.test_client()
+    wrong = {"email": "nobody@example.jp", "password": "wrong-password"}
+    unknown = {"number": "R12345-67890", "contact": "nobody@example.jp"}
+    assert _post_form(client, "/staff/login", wrong) == 422  # counted in Redis
+
+    own_redis.stop()
+
+    logins = [_post_form(client, "/staff/login", wrong) for _ in range(5)]
+    finds = [_post_form(client, "/find", unknown) for _ in range(5)]
+    assert 500 not in logins + finds
+    assert logins[0] == 422
+    assert logins[-1] == 429
+    assert finds[0] in (302, 422)
+    assert finds[-1] == 429

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 from datetime import timedelta
 
@@ -20,6 +21,7 @@ from reverse.repairs.models import RepairOrder
 from reverse.rmas.constants import AttachmentKind, ProofStatus, RmaSource, RmaStatus
 from reverse.rmas.models import Attachment, Rma
 from tests.conftest import csrf_token
+from tests.fixtures.disk import DISK, noise_photo, pages, stored_size
 from tests.staff.conftest import jpeg_bytes
 
 PAGE = "/staff/repairs/counter"
@@ -355,3 +357,29 @@ def test_more_than_five_photos_are_refused(app, client, logged_in, counter):
     assert response.status_code == 422
     assert "At most 5 photos." in response.text
     assert counts(app) == before
+
+
+def test_a_full_disk_at_the_counter_keeps_no_photo_and_no_case(
+    app, client, logged_in, counter, tmp_path, small_disk
+):
+    """The second photo does not fit: the first one, already written, goes too, and no case,
+    customer or repair is made (the staff member is told why, beside the photos)."""
+    logged_in(Role.STORE)
+    first, second = noise_photo(11), noise_photo(12)
+    a, b = stored_size(app, tmp_path, first), stored_size(app, tmp_path, second)
+    # room for the first photo and half of the second
+    (small_disk / "other-files").write_bytes(b"\0" * (DISK - pages(a) - pages(b) // 2 - 4096))
+    before = counts(app)
+
+    response = post(
+        client,
+        walk_in(),
+        files=[(io.BytesIO(first), "front.jpg"), (io.BytesIO(second), "back.jpg")],
+    )
+
+    assert response.status_code == 422
+    assert "back.jpg: The photo could not be saved. Please try again." in field_error(
+        response.text, "photos"
+    )
+    assert counts(app) == before
+    assert sorted(os.listdir(small_disk)) == ["other-files"]
