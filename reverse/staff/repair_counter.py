@@ -424,6 +424,7 @@ def new():
         commit()
     except DomainError as exc:
         db.session.rollback()
+        discard(photos)  # the case they were for was not made
         where = exc.details.get("field")
         if where in OPERATION_FIELDS:
             _error(getattr(form, where), exc.message)

@@ -383,3 +383,21 @@ def test_a_full_disk_at_the_counter_keeps_no_photo_and_no_case(
     )
     assert counts(app) == before
     assert sorted(os.listdir(small_disk)) == ["other-files"]
+
+
+def test_photos_of_an_intake_the_repair_rules_refuse_are_not_kept(app, client, logged_in, counter):
+    logged_in(Role.STORE)
+    folder = app.config["UPLOAD_DIR"]
+    kept = set(os.listdir(folder)) if os.path.isdir(folder) else set()
+    before = counts(app)
+
+    response = post(
+        client,
+        walk_in(promised_on=days_ago(1)),
+        files=[(io.BytesIO(jpeg_bytes("maroon")), "front.jpg")],
+    )
+
+    assert response.status_code == 422
+    assert "The promised date is in the past." in response.text
+    assert counts(app) == before
+    assert set(os.listdir(folder)) == kept
