@@ -38,6 +38,7 @@ pytest_plugins = [
     "tests.fixtures.webhooks",
     "tests.fixtures.api",
     "tests.fixtures.disk",
+    "tests.fixtures.redis_server",
 ]
 
 
