@@ -86,9 +86,9 @@ def user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == address))
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The active user with this email and password, or None (same cost either way)."""
-    user = user_by_email(email)
+def authenticate(user: User | None, password: str) -> User | None:
+    """`user` (the account `user_by_email` found, or None) when it is active and the password
+    is right, else None (same cost either way)."""
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):

@@ -41,11 +41,12 @@ def login():
         return redirect(url_for("staff.rma_list"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
+        account = user_by_email(form.email.data)
+        user = authenticate(account, form.password.data)
         if user is None:
             db.session.rollback()
             # the account tried, when there is one: never the email or password typed
-            audit.note(AuditAction.LOGIN_FAILED, user=user_by_email(form.email.data))
+            audit.note(AuditAction.LOGIN_FAILED, user=account)
             form.password.errors.append(_l("The email or password is not right."))
         else:
             target = _safe_next(request.args.get("next"))
@@ -71,9 +72,9 @@ def login():
 def logout():
     if current_user.is_authenticated:
         audit.note(AuditAction.LOGOUT, user=current_user._get_current_object())
-    if current_user.is_authenticated and current_user.session_token:
-        end_session(current_user.session_token)
-        commit()
+        if current_user.session_token:
+            end_session(current_user.session_token)
+            commit()
     logout_user()
     lang = session.get("lang")
     session.clear()

@@ -199,15 +199,19 @@ def _by_order(text: str, *, limit: int) -> SearchResult | None:
     return SearchResult(kind=QueryKind.ORDER, rows=_rows(customers), total=total)
 
 
+def phone_matches(e164: str) -> sa.ColumnElement[bool]:
+    """Customers with this number. E.164 is how our forms store it; records created by
+    imports or older code may hold the number as written at home, with or without hyphens."""
+    written = {e164, phone_display(e164), phone_display(e164).replace("-", "")}
+    return Customer.phone.in_(written)
+
+
 def _by_phone(text: str, *, limit: int) -> SearchResult | None:
     try:
         e164 = normalise_phone(text)
     except InvalidInput:
         return None
-    # E.164 is how our forms store it; records created by imports or older code may hold the
-    # number as written at home, with or without hyphens.
-    written = {e164, phone_display(e164), phone_display(e164).replace("-", "")}
-    customers, total = _customers_matching(Customer.phone.in_(written), limit=limit)
+    customers, total = _customers_matching(phone_matches(e164), limit=limit)
     return SearchResult(kind=QueryKind.PHONE, rows=_rows(customers), total=total)
 
 

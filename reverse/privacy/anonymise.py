@@ -13,8 +13,9 @@ reading, email and phone go; the row stays so that orders and cases keep pointin
 
 Portal drafts abandoned for the period are deleted with their photos.
 
-Nothing here commits; `run()` commits batch by batch and removes files only after the batch
-that stopped referring to them has committed. Running it again finds nothing left to do.
+Nothing here commits: `flask privacy anonymise` (privacy.cli.run) commits batch by batch and
+calls `remove_files` only after the batch that stopped referring to them has committed.
+Running it again finds nothing left to do.
 """
 
 from __future__ import annotations
@@ -23,14 +24,13 @@ import contextlib
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 
-from reverse.core.db import utcnow
 from reverse.core.uploads import upload_path
 from reverse.customers.models import Customer
 from reverse.extensions import db
@@ -255,17 +255,19 @@ def anonymise_customers(customer_ids: list[int], now: datetime, report: Report) 
         .where(ResaleReservation.customer_id.in_(customer_ids))
         .values(closed_reason="")
     )
-    _blank_webhook_customers(customer_ids)
     report.customers += len(customer_ids)
     db.session.flush()
 
 
-def _blank_webhook_customers(customer_ids: list[int]) -> None:
-    """Purchase requests sent to the web shop named the customer; the copy kept for replays
-    does not any more."""
+def blank_webhook_customers() -> None:
+    """Purchase requests sent to the web shop named the customer; the copies kept for replays
+    of anonymised customers' reservations do not any more. One pass per run, over every
+    anonymised customer, so a run stopped half-way is finished by the next."""
     reservation_ids = set(
         db.session.scalars(
-            sa.select(ResaleReservation.id).where(ResaleReservation.customer_id.in_(customer_ids))
+            sa.select(ResaleReservation.id)
+            .join(Customer, Customer.id == ResaleReservation.customer_id)
+            .where(Customer.anonymised_at.is_not(None))
         )
     )
     if not reservation_ids:
@@ -274,8 +276,9 @@ def _blank_webhook_customers(customer_ids: list[int]) -> None:
         sa.select(WebhookDelivery).where(WebhookDelivery.event_type == "resale.purchase_requested")
     ):
         data = delivery.payload.get("data") or {}
-        if data.get("reservation_id") in reservation_ids and data.get("customer"):
-            blank = {key: None for key in data["customer"]}
+        customer = data.get("customer") or {}
+        if data.get("reservation_id") in reservation_ids and any(customer.values()):
+            blank = {key: None for key in customer}
             delivery.payload = {**delivery.payload, "data": {**data, "customer": blank}}
 
 
@@ -287,28 +290,10 @@ def delete_drafts(draft_ids: list[int], report: Report) -> None:
     report.drafts += len(draft_ids)
 
 
-def _remove_files(report: Report) -> None:
+def remove_files(report: Report) -> None:
+    """Delete the files the committed batches stopped referring to (call after the commit)."""
     for path in report.pending_files:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
             report.files += 1
     report.pending_files.clear()
-
-
-def run(older_than: timedelta, *, now: datetime | None = None, batch: int = BATCH) -> Report:
-    """Anonymise everything due, committing each batch; returns what was done."""
-    now = now or utcnow()
-    cutoff = now - older_than
-    report = Report()
-    while ids := list(db.session.scalars(cases_due(cutoff).order_by(Rma.id).limit(batch))):
-        anonymise_cases(ids, now, report)
-        db.session.commit()
-        _remove_files(report)
-    while ids := list(db.session.scalars(customers_due(cutoff).order_by(Customer.id).limit(batch))):
-        anonymise_customers(ids, now, report)
-        db.session.commit()
-    while ids := list(db.session.scalars(drafts_due(cutoff).order_by(PortalDraft.id).limit(batch))):
-        delete_drafts(ids, report)
-        db.session.commit()
-        _remove_files(report)
-    return report

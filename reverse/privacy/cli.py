@@ -3,7 +3,7 @@ request for their data)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -15,9 +15,24 @@ from reverse.core.normalise import InvalidInput
 from reverse.core.normalise import email as normalise_email
 from reverse.core.normalise import phone as normalise_phone
 from reverse.customers.models import Customer
+from reverse.customers.queries import phone_matches
 from reverse.extensions import db
+from reverse.portal.models import PortalDraft
 from reverse.privacy import audit
+from reverse.privacy.anonymise import (
+    BATCH,
+    Report,
+    anonymise_cases,
+    anonymise_customers,
+    blank_webhook_customers,
+    cases_due,
+    customers_due,
+    delete_drafts,
+    drafts_due,
+    remove_files,
+)
 from reverse.privacy.models import AuditAction
+from reverse.rmas.models import Rma
 
 privacy_group = AppGroup("privacy", help="Personal data: anonymise closed cases, export.")
 
@@ -33,7 +48,7 @@ privacy_group = AppGroup("privacy", help="Personal data: anonymise closed cases,
 @click.option("--dry-run", is_flag=True, help="Count what would be anonymised; change nothing.")
 def anonymise_command(days: int, dry_run: bool) -> None:
     """Remove personal data from cases closed for DAYS days, keeping every figure."""
-    from reverse.privacy.anonymise import preview, run
+    from reverse.privacy.anonymise import preview
 
     older_than = timedelta(days=days)
     if dry_run:
@@ -59,6 +74,28 @@ def anonymise_command(days: int, dry_run: bool) -> None:
     )
 
 
+def run(older_than: timedelta, *, now: datetime | None = None, batch: int = BATCH) -> Report:
+    """Anonymise everything due, one transaction per batch (short locks, and the work done so
+    far kept if the run is stopped); files go once their batch has committed."""
+    now = now or utcnow()
+    cutoff = now - older_than
+    report = Report()
+    while ids := list(db.session.scalars(cases_due(cutoff).order_by(Rma.id).limit(batch))):
+        anonymise_cases(ids, now, report)
+        db.session.commit()
+        remove_files(report)
+    while ids := list(db.session.scalars(customers_due(cutoff).order_by(Customer.id).limit(batch))):
+        anonymise_customers(ids, now, report)
+        db.session.commit()
+    blank_webhook_customers()
+    db.session.commit()
+    while ids := list(db.session.scalars(drafts_due(cutoff).order_by(PortalDraft.id).limit(batch))):
+        delete_drafts(ids, report)
+        db.session.commit()
+        remove_files(report)
+    return report
+
+
 def find_customer(email: str | None, phone: str | None, customer_id: int | None) -> Customer:
     try:
         if customer_id is not None:
@@ -68,9 +105,14 @@ def find_customer(email: str | None, phone: str | None, customer_id: int | None)
                 sa.select(Customer).where(Customer.email == normalise_email(email))
             )
         elif phone:
-            customer = db.session.scalar(
-                sa.select(Customer).where(Customer.phone == normalise_phone(phone))
-            )
+            found = db.session.scalars(
+                sa.select(Customer).where(phone_matches(normalise_phone(phone))).limit(2)
+            ).all()
+            if len(found) > 1:
+                raise click.ClickException(
+                    "Several customers have this phone number: use --customer."
+                )
+            customer = found[0] if found else None
         else:
             raise click.UsageError("Give --email, --phone or --customer.")
     except InvalidInput as exc:

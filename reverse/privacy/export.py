@@ -14,8 +14,9 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
+from reverse.catalog.models import Variant
 from reverse.core.db import utcnow
 from reverse.core.uploads import upload_path
 from reverse.customers.models import Customer
@@ -24,7 +25,7 @@ from reverse.orders.models import Order, OrderLine
 from reverse.repairs.models import RepairOrder
 from reverse.resale.models import ResaleReservation
 from reverse.resolution.models import Refund
-from reverse.rmas.models import Attachment, EventKind, Rma, RmaEvent, RmaLine
+from reverse.rmas.models import EventKind, Rma, RmaEvent, RmaLine
 from reverse.shipping.models import Shipment
 
 #: bumped when a field changes meaning; fields are only added
@@ -151,7 +152,7 @@ def _case(rma: Rma, refund: Refund | None, shipments: list[Shipment]) -> dict[st
             }
             for s in shipments
         ],
-        "repair": _repair(rma.repair) if getattr(rma, "repair", None) is not None else None,
+        "repair": _repair(rma.repair) if rma.repair is not None else None,
         "files": [f"files/{a.stored_name}" for a in rma.attachments],
     }
 
@@ -162,13 +163,27 @@ def customer_data(customer: Customer) -> dict[str, Any]:
         sa.select(Order)
         .where(Order.customer_id == customer.id)
         .order_by(Order.ordered_at, Order.id)
-        .options(selectinload(Order.lines).joinedload(OrderLine.variant))
+        .options(
+            joinedload(Order.channel),
+            joinedload(Order.location),
+            selectinload(Order.lines).joinedload(OrderLine.variant).joinedload(Variant.product),
+        )
     ).all()
     rmas = db.session.scalars(
         sa.select(Rma)
         .where(Rma.customer_id == customer.id)
         .order_by(Rma.created_at, Rma.id)
-        .options(selectinload(Rma.lines), selectinload(Rma.events), selectinload(Rma.attachments))
+        .options(
+            joinedload(Rma.channel),
+            joinedload(Rma.order),
+            selectinload(Rma.lines).options(
+                joinedload(RmaLine.variant).joinedload(Variant.product),
+                joinedload(RmaLine.wanted_variant),
+            ),
+            selectinload(Rma.events),
+            selectinload(Rma.attachments),
+            selectinload(Rma.repair).selectinload(RepairOrder.quotes),
+        )
     ).all()
     ids = [rma.id for rma in rmas]
     refunds = {
@@ -219,16 +234,11 @@ def export_archive(customer: Customer) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=2))
-        names = db.session.scalars(
-            sa.select(Attachment.stored_name)
-            .join(Rma, Attachment.rma_id == Rma.id)
-            .where(Rma.customer_id == customer.id)
-            .distinct()
-        )
-        for name in sorted(names):
-            path = upload_path(name)
+        # the files its cases list, each once (the same photo sent twice is stored once)
+        for entry in sorted({f for case in data["cases"] for f in case["files"]}):
+            path = upload_path(entry.removeprefix("files/"))
             if path.exists():
-                archive.write(path, f"files/{name}")
+                archive.write(path, entry)
     return buffer.getvalue()
 
 

@@ -3,8 +3,6 @@ only; read-only (the table itself refuses changes)."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-
 import sqlalchemy as sa
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
@@ -17,10 +15,10 @@ from reverse.auth.models import User
 from reverse.auth.policies import staff_required
 from reverse.core.codes import parse_rma_number
 from reverse.core.normalise import nfkc
-from reverse.core.templating import TOKYO
 from reverse.extensions import db
 from reverse.portal.forms import PurchaseDateField, select_choices
 from reverse.privacy.models import AuditAction, AuditEntry
+from reverse.resale.reports import utc_bounds
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -74,10 +72,6 @@ class AuditFilterForm(FlaskForm):
             raise ValidationError(_l("The end date is before the start date."))
 
 
-def _local_midnight(day) -> datetime:  # type: ignore[no-untyped-def]
-    return datetime.combine(day, time.min, tzinfo=TOKYO)
-
-
 def _filtered(form: AuditFilterForm) -> sa.Select:
     stmt = sa.select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
     if form.user.data:
@@ -87,15 +81,16 @@ def _filtered(form: AuditFilterForm) -> sa.Select:
     if form.target.data:
         # an RMA number is found however it was typed (R12345-67890, full-width …)
         number = parse_rma_number(form.target.data)
-        stmt = stmt.where(
-            AuditEntry.target == number
-            if number
-            else AuditEntry.target.contains(form.target.data.strip(), autoescape=True)
-        )
+        if number:
+            stmt = stmt.where(AuditEntry.target == number)
+        else:
+            stmt = stmt.where(AuditEntry.target.contains(form.target.data.strip(), autoescape=True))
+    # Japan days, as the dates are typed
     if form.date_from.data:
-        stmt = stmt.where(AuditEntry.created_at >= _local_midnight(form.date_from.data))
+        start, _end = utc_bounds(form.date_from.data, form.date_from.data)
+        stmt = stmt.where(AuditEntry.created_at >= start)
     if form.date_to.data:
-        end = _local_midnight(form.date_to.data) + timedelta(days=1)
+        _start, end = utc_bounds(form.date_to.data, form.date_to.data)
         stmt = stmt.where(AuditEntry.created_at < end)
     return stmt
 

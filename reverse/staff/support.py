@@ -7,9 +7,19 @@ reverse.customers.queries; the one change made here is a message to the customer
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -175,8 +185,12 @@ def export(customer_id: int):
     """Everything held about the customer, for answering their request for it."""
     customer = _customer_or_404(customer_id)
     audit.note(AuditAction.EXPORT, target=f"customer {customer.id}")
-    response = Response(export_archive(customer), mimetype="application/zip")
-    response.headers["Content-Disposition"] = f'attachment; filename="{archive_name(customer)}"'
+    response = send_file(
+        io.BytesIO(export_archive(customer)),
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=archive_name(customer),
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -24,15 +24,19 @@ from reverse.customers.models import Customer
 from reverse.demo.loader import load_demo
 from reverse.extensions import db
 from reverse.portal.operations import new_access_link
-from reverse.privacy.anonymise import cases_due, customers_due, run
+from reverse.privacy.anonymise import cases_due, customers_due
+from reverse.privacy.cli import run
 from reverse.privacy.models import AuditAction, AuditEntry
 from reverse.repairs.models import RepairOrder
+from reverse.resale import operations as resale
+from reverse.resale.constants import ReservationState
 from reverse.resolution.models import Refund
 from reverse.rmas.constants import AttachmentKind, RmaStatus, RmaType
 from reverse.rmas.models import Attachment, EventKind, Rma, RmaEvent, RmaLine
 from reverse.rmas.operations import add_internal_note, add_staff_message
 from reverse.shipping.constants import Carrier, Direction
 from reverse.shipping.models import Shipment
+from reverse.webhooks.models import WebhookDelivery
 from tests.conftest import csrf_token
 from tests.fixtures.catalog import in_context
 
@@ -316,3 +320,29 @@ def test_staff_see_an_anonymised_case_as_such_and_cannot_message_it(
             sa.select(RmaEvent).where(RmaEvent.rma_id == rma.id, RmaEvent.kind == EventKind.MESSAGE)
         ).all()
         assert [m.note for m in messages] == [""]
+
+
+def test_the_copy_of_a_purchase_request_kept_for_replays_loses_the_customer(
+    ctx, subscribe, make_item
+):
+    item = make_item("A", price_yen=8_800, listed=True)
+    subscribe("https://shop.example.jp/hooks/reverse", "resale.purchase_requested")
+    contact = {"name": "佐藤 花子", "email": "sato@example.jp", "phone": None, "locale": "ja"}
+    reservation, _token = resale.reserve(
+        item.id, kind="purchase", contact=contact, pickup_location_id=None, actor=Actor.system("t")
+    )
+    db.session.commit()
+    sent = (reservation.id, reservation.price_yen)
+    long_ago = utcnow() - timedelta(days=200)
+    reservation.state = ReservationState.CANCELLED
+    reservation.created_at = long_ago
+    reservation.customer.created_at = long_ago
+    db.session.commit()
+
+    report = run(timedelta(days=90))
+
+    assert report.customers == 1
+    delivery = db.session.scalars(sa.select(WebhookDelivery)).one()
+    data = delivery.payload["data"]
+    assert data["customer"] == {"name": None, "email": None, "phone": None, "locale": None}
+    assert (data["reservation_id"], data["price_yen"]) == sent  # the rest stays as sent
