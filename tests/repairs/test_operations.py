@@ -11,6 +11,7 @@ from reverse.catalog.constants import ChannelCode, LocationKind
 from reverse.core.actors import Actor
 from reverse.core.db import utcnow
 from reverse.extensions import db
+from reverse.policy.engine import today_in_japan
 from reverse.policy.models import PolicyRule
 from reverse.repairs import operations as ops
 from reverse.repairs.constants import Handback, PriceItemKind, QuoteState, RepairKind
@@ -64,7 +65,8 @@ def test_a_counter_intake_opens_an_accepted_repair_with_its_order(
     assert (repair.estimate_min_yen, repair.estimate_max_yen) == (3300, 6600)
     assert repair.handback == Handback.STORE_PICKUP
     assert repair.pickup_location_id == store.id
-    assert repair.promised_on == utcnow().date() + timedelta(days=21)
+    # the promise counts days in Japan, where the counter is, whatever the hour in UTC
+    assert repair.promised_on == today_in_japan(utcnow()) + timedelta(days=21)
     assert repair.received_at is not None
 
 

@@ -16,6 +16,7 @@ from reverse.core.db import utcnow
 from reverse.customers.models import Customer
 from reverse.extensions import db
 from reverse.jobs.models import OutboxMessage
+from reverse.policy.engine import today_in_japan
 from reverse.repairs.constants import Handback
 from reverse.repairs.models import RepairOrder
 from reverse.rmas.constants import AttachmentKind, ProofStatus, RmaSource, RmaStatus
@@ -126,7 +127,8 @@ def test_store_staff_take_in_a_paid_repair_of_a_department_store_bag(
     repair = rma.repair
     assert not repair.warranty
     assert (repair.estimate_min_yen, repair.estimate_max_yen) == (5_000, 12_000)
-    assert repair.promised_on == utcnow().date() + timedelta(days=app.config["REPAIR_PROMISE_DAYS"])
+    promise_days = timedelta(days=app.config["REPAIR_PROMISE_DAYS"])
+    assert repair.promised_on == today_in_japan(utcnow()) + promise_days
     assert repair.handback == Handback.STORE_PICKUP
     assert repair.pickup_location_id == user.location_id
     assert (repair.condition_notes, repair.accessories) == ("底に擦れ", "保存袋")

@@ -16,6 +16,7 @@ from reverse.catalog.constants import LocationKind
 from reverse.core.codes import damm_digit, format_rma_number
 from reverse.core.db import utcnow
 from reverse.extensions import db
+from reverse.policy.engine import today_in_japan
 from reverse.repairs.constants import PriceItemKind, RepairKind
 from reverse.repairs.models import PriceListItem, RepairOrder
 from reverse.rmas.constants import RmaStatus
@@ -110,7 +111,7 @@ def test_an_overdue_repair_comes_first_in_red_and_in_the_csv(app, client, logged
     late = make_repair(S.AT_REPAIR_CENTRE, email="late@example.jp", phone="09033334444")
     with app.app_context():
         repair = db.session.scalar(sa.select(RepairOrder).where(RepairOrder.rma_id == late.id))
-        repair.promised_on = utcnow().date() - timedelta(days=5)
+        repair.promised_on = today_in_japan(utcnow()) - timedelta(days=5)
         db.session.commit()
     logged_in(Role.TECHNICIAN)
     english(client)
