@@ -100,6 +100,11 @@ class Product(TimestampMixin, db.Model):
         return self.name_ja if locale == "ja" else self.name_en
 
 
+def item_label(name: str, colour: str, size: str) -> str:
+    """An item as screens and slips name it: "name / colour / size", leaving out blanks."""
+    return " / ".join(p for p in (name, colour, size) if p)
+
+
 class Variant(TimestampMixin, db.Model):
     __tablename__ = "variants"
     __table_args__ = (
@@ -124,8 +129,7 @@ class Variant(TimestampMixin, db.Model):
         return self.colour_ja if locale == "ja" else self.colour_en
 
     def label(self, locale: str) -> str:
-        parts = [self.product.name(locale), self.colour(locale), self.size]
-        return " / ".join(p for p in parts if p)
+        return item_label(self.product.name(locale), self.colour(locale), self.size)
 
 
 class StockLevel(db.Model):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import enum
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import wraps
 from typing import Any
 
 import sqlalchemy as sa
@@ -100,9 +102,17 @@ def configure_engine(engine: sa.Engine) -> None:
             cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
 
+    @sa.event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_connection: Any, _record: Any) -> None:
+        # SQLAlchemy hands back a connection used `read_only` with the driver's default
+        # (transactions it starts itself): put back the setting above.
+        if dbapi_connection is not None:
+            dbapi_connection.isolation_level = None
+
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get("isolation_level") != AUTOCOMMIT:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 #: a pooled connection unused for longer than this is pinged before it is handed out
@@ -135,6 +145,27 @@ def _ping_when_idle(engine: sa.Engine) -> None:
                 # the pool discards this connection and checks out another
                 raise sa.exc.DisconnectionError() from exc
             raise
+
+
+#: the isolation level of `read_only` work: each statement on its own, no transaction
+AUTOCOMMIT = "AUTOCOMMIT"
+
+
+def read_only(view: Callable[..., Any]) -> Callable[..., Any]:
+    """For a view that reads a few rows and writes nothing: its queries (the login's included,
+    so it goes outside the login decorators) run without a transaction. On PostgreSQL that
+    saves the BEGIN and ROLLBACK round trips of a request, on SQLite the write lock every
+    transaction takes. Each query sees the data as it is when it runs; a view whose queries
+    must agree with each other needs a transaction and does not use this."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        from reverse.extensions import db
+
+        db.session.connection(execution_options={"isolation_level": AUTOCOMMIT})
+        return view(*args, **kwargs)
+
+    return wrapped
 
 
 def commit() -> None:

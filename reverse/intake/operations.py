@@ -50,19 +50,51 @@ class ScanResult:
     new: bool
 
 
-def find_case(code: str, *, options: Sequence[Any] = ()) -> Rma:
-    """The case a scanned or typed code points at: an RMA number (printed, as Code 128 or
-    QR, or typed with full-width digits) or a tracking number of one of its parcels.
-    `options` are loader options for the query (what the caller will read of the case)."""
+@dataclass(frozen=True)
+class ScannedCode:
+    """What a scanned or typed code names: a request number, or the tracking number of one of
+    the case's parcels."""
+
+    number: str | None = None
+    tracking: str | None = None
+    #: the code as read, for messages
+    text: str = ""
+
+    @staticmethod
+    def narrow(stmt: sa.Select, *, by_tracking: bool) -> sa.Select:
+        """`stmt`, a query of cases, narrowed to the case of the code bound as `code`: build it
+        once and execute it with `params` (a statement built per call is analysed per call)."""
+        if not by_tracking:
+            return stmt.where(Rma.number == sa.bindparam("code"))
+        return stmt.join(Shipment, Shipment.rma_id == Rma.id).where(
+            Shipment.tracking_number == sa.bindparam("code")
+        )
+
+    @property
+    def by_tracking(self) -> bool:
+        return self.number is None
+
+    @property
+    def params(self) -> dict[str, str | None]:
+        return {"code": self.tracking if self.by_tracking else self.number}
+
+    def not_found(self) -> UnknownCode:
+        if self.number is not None:
+            return UnknownCode(_l("No request %(n)s.", n=self.text), code=self.text)
+        return UnknownCode(
+            _l("No parcel with tracking number %(n)s.", n=self.tracking), code=self.tracking
+        )
+
+
+def read_code(code: str) -> ScannedCode:
+    """Which case a scanned or typed code points at: an RMA number (printed, as Code 128 or QR,
+    or typed with full-width digits) or a tracking number. ScanError when it can be neither."""
     text = code_text(code).strip()
     if not text or len(text) > 60:
         raise ScanError(_l("Scan a label, a return slip or type a request number."))
     number = parse_rma_number(text)
     if number is not None:
-        rma = _one_case(sa.select(Rma).options(*options).where(Rma.number == number))
-        if rma is None:
-            raise UnknownCode(_l("No request %(n)s.", n=text), code=text)
-        return rma
+        return ScannedCode(number=number, text=text)
     digits = digits_and_dashes(text)
     if text.upper().startswith("R") and digits[1:].isdigit():
         raise ScanError(_l("%(n)s is not a valid request number (check digit).", n=text))
@@ -71,21 +103,21 @@ def find_case(code: str, *, options: Sequence[Any] = ()) -> Rma:
             raise ScanError(
                 _l("%(n)s is not a valid tracking number (check digit).", n=digits), code=digits
             )
-        rma = _one_case(
-            sa.select(Rma)
-            .options(*options)
-            .join(Shipment, Shipment.rma_id == Rma.id)
-            .where(Shipment.tracking_number == digits)
-        )
-        if rma is None:
-            raise UnknownCode(_l("No parcel with tracking number %(n)s.", n=digits), code=digits)
-        return rma
+        return ScannedCode(tracking=digits, text=text)
     raise UnknownCode(_l("“%(n)s” is neither a request number nor a tracking number.", n=text))
 
 
-def _one_case(stmt: sa.Select) -> Rma | None:
+def find_case(code: str, *, options: Sequence[Any] = ()) -> Rma:
+    """The case a scanned or typed code points at (see `read_code`); UnknownCode when no case
+    has it. `options` are loader options for the query (what the caller will read of the case).
+    """
+    scanned = read_code(code)
     # unique(): options may join a collection (a case's lines) into the same rows
-    return db.session.execute(stmt).unique().scalars().first()
+    stmt = scanned.narrow(sa.select(Rma).options(*options), by_tracking=scanned.by_tracking)
+    rma = db.session.execute(stmt, scanned.params).unique().scalars().first()
+    if rma is None:
+        raise scanned.not_found()
+    return rma
 
 
 def receive_parcel(code: str, actor: Actor, *, location_id: int | None = None) -> ScanResult:
