@@ -55,15 +55,16 @@ class ScannedCode:
     """What a scanned or typed code names: a request number, or the tracking number of one of
     the case's parcels."""
 
-    number: str | None = None
-    tracking: str | None = None
+    #: the request number (R + 10 digits) or the 12-digit tracking number
+    key: str
+    by_tracking: bool
     #: the code as read, for messages
-    text: str = ""
+    text: str
 
     @staticmethod
     def narrow(stmt: sa.Select, *, by_tracking: bool) -> sa.Select:
-        """`stmt`, a query of cases, narrowed to the case of the code bound as `code`: build it
-        once and execute it with `params` (a statement built per call is analysed per call)."""
+        """`stmt`, a query of cases, narrowed to the case whose key is bound as `code`: build
+        it once and execute it with `params` (a statement built per call is analysed per call)."""
         if not by_tracking:
             return stmt.where(Rma.number == sa.bindparam("code"))
         return stmt.join(Shipment, Shipment.rma_id == Rma.id).where(
@@ -71,19 +72,15 @@ class ScannedCode:
         )
 
     @property
-    def by_tracking(self) -> bool:
-        return self.number is None
-
-    @property
-    def params(self) -> dict[str, str | None]:
-        return {"code": self.tracking if self.by_tracking else self.number}
+    def params(self) -> dict[str, str]:
+        return {"code": self.key}
 
     def not_found(self) -> UnknownCode:
-        if self.number is not None:
-            return UnknownCode(_l("No request %(n)s.", n=self.text), code=self.text)
-        return UnknownCode(
-            _l("No parcel with tracking number %(n)s.", n=self.tracking), code=self.tracking
-        )
+        if self.by_tracking:
+            return UnknownCode(
+                _l("No parcel with tracking number %(n)s.", n=self.key), code=self.key
+            )
+        return UnknownCode(_l("No request %(n)s.", n=self.text), code=self.text)
 
 
 def read_code(code: str) -> ScannedCode:
@@ -94,7 +91,7 @@ def read_code(code: str) -> ScannedCode:
         raise ScanError(_l("Scan a label, a return slip or type a request number."))
     number = parse_rma_number(text)
     if number is not None:
-        return ScannedCode(number=number, text=text)
+        return ScannedCode(key=number, by_tracking=False, text=text)
     digits = digits_and_dashes(text)
     if text.upper().startswith("R") and digits[1:].isdigit():
         raise ScanError(_l("%(n)s is not a valid request number (check digit).", n=text))
@@ -103,7 +100,7 @@ def read_code(code: str) -> ScannedCode:
             raise ScanError(
                 _l("%(n)s is not a valid tracking number (check digit).", n=digits), code=digits
             )
-        return ScannedCode(tracking=digits, text=text)
+        return ScannedCode(key=digits, by_tracking=True, text=text)
     raise UnknownCode(_l("“%(n)s” is neither a request number nor a tracking number.", n=text))
 
 
