@@ -320,10 +320,10 @@ def time_views(app: Flask, repeat: int) -> tuple[float, int]:
     worst p95 in milliseconds."""
     from reverse.analytics import queries as q
     from reverse.analytics.refresh import latest_refresh
+    from reverse.core.dates import today_in_japan
     from reverse.extensions import db
-    from reverse.resale.reports import tokyo_today
 
-    today = tokyo_today()
+    today = today_in_japan()
     with app.app_context():
         as_of = latest_refresh().as_of
         store = db.session.scalar(sa.text("SELECT id FROM locations WHERE code = 'BENCH-AN-ST1'"))

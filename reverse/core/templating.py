@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Flask, request, url_for
 from flask_babel import get_locale
 
 from reverse.core.barcodes import code128_svg, qr_svg
+from reverse.core.dates import TOKYO
 from reverse.core.money import format_yen
 from reverse.core.normalise import phone_display
-
-TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 def locale_code() -> str:

@@ -15,19 +15,17 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from reverse.catalog.models import Channel, Location, Variant
+from reverse.core.dates import TOKYO
 from reverse.core.normalise import InvalidInput, code_text, nfkc
 from reverse.core.normalise import email as normalise_email
 from reverse.core.normalise import phone as normalise_phone
 from reverse.extensions import db
 from reverse.orders.operations import Written, lookup, match_customers, write_orders
-
-JST = ZoneInfo("Asia/Tokyo")
 
 #: our fields, in the order the mapping page lists them
 FIELDS: tuple[str, ...] = (
@@ -248,7 +246,7 @@ def parse_when(raw: str) -> datetime:
         raise BadValue(_l("“%(value)s” is not a date like 2026/11/23 10:15.", value=raw))
     y, mo, d, h, mi, s = (int(g) if g else 0 for g in match.groups())
     try:
-        local = datetime(y, mo, d, h, mi, s, tzinfo=JST)
+        local = datetime(y, mo, d, h, mi, s, tzinfo=TOKYO)
     except ValueError as exc:
         raise BadValue(_l("“%(value)s” is not a real date.", value=raw)) from exc
     return local.astimezone(UTC)

@@ -7,9 +7,8 @@ Rules apply from the least to the most specific, each overriding only what it se
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -20,7 +19,6 @@ from reverse.extensions import db
 from reverse.policy.models import PolicyRule, ReturnTerms
 from reverse.rmas.constants import OUR_FAULT_REASONS, RmaType
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 #: the law's default when a shop states no policy: 8 days from delivery, buyer pays shipping
 STATUTORY_WINDOW_DAYS = 8
 DEFAULT_WARRANTY_DAYS = 365
@@ -149,10 +147,6 @@ def terms_for(
     return terms
 
 
-def _local_date(moment: datetime) -> date:
-    return moment.astimezone(TOKYO).date()
-
-
 def judge_line(
     *,
     rma_type: RmaType,
@@ -226,10 +220,6 @@ def combine(
             paid = sum(v.paid_yen or 0 for v in verdicts)
             outcome.refund_estimate_yen = max(0, paid - outcome.fees_yen)
     return outcome
-
-
-def today_in_japan(now: datetime) -> date:
-    return _local_date(now)
 
 
 def return_terms_text(locale: str) -> str | None:

@@ -18,6 +18,7 @@ from reverse.catalog.constants import ChannelCode, LocationKind
 from reverse.catalog.models import Channel, Location, Product, StockLevel, Variant
 from reverse.core.actors import Actor
 from reverse.core.codes import is_valid_jan
+from reverse.core.dates import today_in_japan
 from reverse.core.db import utcnow
 from reverse.core.errors import DomainError
 from reverse.core.normalise import InvalidInput, code_text, digits_and_dashes, nfkc
@@ -33,7 +34,6 @@ from reverse.policy.engine import (
     combine,
     judge_line,
     terms_for,
-    today_in_japan,
 )
 from reverse.portal.models import PortalDraft
 from reverse.resolution.constants import Resolution

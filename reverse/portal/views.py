@@ -31,6 +31,7 @@ from flask_wtf import FlaskForm
 from reverse.catalog.constants import LocationKind
 from reverse.catalog.models import Location, Variant
 from reverse.core.actors import Actor
+from reverse.core.dates import today_in_japan
 from reverse.core.db import commit, utcnow
 from reverse.core.errors import DomainError
 from reverse.core.normalise import phone_display
@@ -44,7 +45,7 @@ from reverse.core.uploads import (
 )
 from reverse.core.urls import local_path
 from reverse.extensions import db, limiter
-from reverse.policy.engine import return_terms_text, today_in_japan
+from reverse.policy.engine import return_terms_text
 from reverse.portal import operations as ops
 from reverse.portal.forms import (
     OTHER_RETAILER,

@@ -14,10 +14,9 @@ from datetime import date, datetime
 from flask import current_app, url_for
 from flask_babel import force_locale
 
+from reverse.core.dates import TOKYO, today_in_japan
 from reverse.core.normalise import phone_display
 from reverse.core.pdf import render_pdf
-from reverse.core.templating import TOKYO
-from reverse.policy.engine import today_in_japan
 from reverse.repairs.constants import Handback
 from reverse.repairs.models import RepairOrder
 from reverse.repairs.operations import repair_of

@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from reverse.catalog.constants import LocationKind
 from reverse.catalog.models import Location, Variant
 from reverse.core.actors import Actor
+from reverse.core.dates import today_in_japan
 from reverse.core.db import utcnow
 from reverse.core.errors import DomainError
 from reverse.core.i18n import N_
@@ -26,7 +27,7 @@ from reverse.core.uploads import StoredImage
 from reverse.extensions import db
 from reverse.notifications.case_mail import enqueue_case_mail
 from reverse.orders.models import Order, OrderLine
-from reverse.policy.engine import Outcome, terms_for, today_in_japan
+from reverse.policy.engine import Outcome, terms_for
 from reverse.repairs.constants import (
     MAX_LINE_QUANTITY,
     MAX_QUOTE_LINES,

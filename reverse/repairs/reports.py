@@ -27,11 +27,11 @@ from reverse.auth.constants import Role
 from reverse.auth.models import User
 from reverse.catalog.constants import LocationKind
 from reverse.catalog.models import Location, Variant
+from reverse.core.dates import TOKYO, utc_bounds
 from reverse.core.db import is_postgresql
 from reverse.extensions import db
 from reverse.repairs.constants import Handback, QuoteState, RepairKind
 from reverse.repairs.models import RepairOrder, RepairQuote
-from reverse.resale.reports import TOKYO, utc_bounds
 from reverse.rmas.constants import RmaStatus, RmaType
 from reverse.rmas.models import Rma, RmaLine
 from reverse.rmas.policies import scope_rmas

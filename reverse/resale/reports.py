@@ -13,16 +13,16 @@ from __future__ import annotations
 import enum
 import statistics
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from reverse.catalog.constants import Category, ChannelCode
 from reverse.catalog.models import Channel, Product, Variant
+from reverse.core.dates import utc_bounds
 from reverse.extensions import db
 from reverse.intake.constants import Disposition, Grade
 from reverse.intake.models import Receipt, ReceiptUnit
@@ -30,7 +30,6 @@ from reverse.resale.constants import ResaleState, SaleChannel
 from reverse.resale.models import ResaleItem
 from reverse.rmas.models import Rma
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 #: the range shown when none is asked for: the last 90 days, today included
 DEFAULT_DAYS = 90
 #: the longest range the report reads (its per-item rows are held in memory)
@@ -141,19 +140,8 @@ def recovery_rate(recovered: int, original: int) -> Decimal | None:
     return rate.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def tokyo_today(now: datetime | None = None) -> date:
-    return (now or datetime.now(UTC)).astimezone(TOKYO).date()
-
-
 def default_range(today: date) -> tuple[date, date]:
     return today - timedelta(days=DEFAULT_DAYS - 1), today
-
-
-def utc_bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
-    """[start, end) in UTC of Tokyo days `date_from` … `date_to`."""
-    start = datetime.combine(date_from, time.min, tzinfo=TOKYO).astimezone(UTC)
-    end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=TOKYO).astimezone(UTC)
-    return start, end
 
 
 def _base(*columns: Any) -> sa.Select[Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import click
 import sqlalchemy as sa
@@ -13,6 +12,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from reverse.catalog.models import Location
+from reverse.core.dates import TOKYO
 from reverse.core.db import commit
 from reverse.extensions import db
 from reverse.shipping.constants import Carrier
@@ -30,7 +30,6 @@ from reverse.shipping.tracking import (
     record_tracking,
 )
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 #: accepted header names (English or the Japanese a carrier's export uses)
 COLUMNS = {
     "tracking_number": ("tracking_number", "伝票番号", "お問い合わせ番号"),

@@ -28,6 +28,7 @@ from reverse.auth.constants import Role
 from reverse.auth.policies import staff_required
 from reverse.catalog.constants import CATEGORY_LABELS, CHANNEL_LABELS, ChannelCode
 from reverse.catalog.models import Location
+from reverse.core.dates import TOKYO, today_in_japan
 from reverse.core.db import commit
 from reverse.core.spreadsheet import csv_download, excel_csv
 from reverse.core.templating import locale_code
@@ -35,7 +36,7 @@ from reverse.extensions import db
 from reverse.intake.constants import DISPOSITION_LABELS
 from reverse.portal.forms import PurchaseDateField, select_choices
 from reverse.repairs.constants import REPAIR_KIND_LABELS
-from reverse.resale.reports import TOKYO, ValueReport, tokyo_today
+from reverse.resale.reports import ValueReport
 from reverse.resolution.constants import Resolution
 from reverse.rmas.constants import REASON_LABELS
 from reverse.rmas.models import RmaEvent
@@ -139,7 +140,7 @@ def _filters() -> tuple[AnalyticsFilterForm, q.Filters | None]:
     if not form.validate():
         return form, None
     date_from, date_to = form.date_from.data, form.date_to.data
-    today = tokyo_today()
+    today = today_in_japan()
     if date_from is None and date_to is None:
         date_from, date_to = today - timedelta(days=q.DEFAULT_DAYS - 1), today
     elif date_to is None:

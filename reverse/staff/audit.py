@@ -14,11 +14,11 @@ from reverse.auth.constants import Role
 from reverse.auth.models import User
 from reverse.auth.policies import staff_required
 from reverse.core.codes import parse_rma_number
+from reverse.core.dates import utc_bounds
 from reverse.core.normalise import nfkc
 from reverse.extensions import db
 from reverse.portal.forms import PurchaseDateField, select_choices
 from reverse.privacy.models import AuditAction, AuditEntry
-from reverse.resale.reports import utc_bounds
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 

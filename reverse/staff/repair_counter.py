@@ -29,6 +29,7 @@ from reverse.auth.constants import Role
 from reverse.auth.policies import staff_required
 from reverse.catalog.constants import LocationKind
 from reverse.catalog.models import Location, Variant
+from reverse.core.dates import today_in_japan
 from reverse.core.db import commit, utcnow
 from reverse.core.errors import DomainError
 from reverse.core.normalise import InvalidInput, nfkc, phone_display
@@ -40,7 +41,7 @@ from reverse.core.uploads import StoredImage, UploadRejected, discard, save_imag
 from reverse.customers.models import Customer
 from reverse.extensions import db
 from reverse.orders.models import Order, OrderLine
-from reverse.policy.engine import Outcome, today_in_japan
+from reverse.policy.engine import Outcome
 from reverse.portal.operations import OWN_PLACES, assess, find_order, search_variants
 from reverse.repairs.constants import HANDBACK_LABELS, Handback
 from reverse.repairs.operations import (

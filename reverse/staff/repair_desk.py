@@ -32,13 +32,13 @@ from reverse.auth.constants import Role
 from reverse.auth.policies import staff_required
 from reverse.catalog.constants import LocationKind
 from reverse.catalog.models import Location
+from reverse.core.dates import today_in_japan
 from reverse.core.db import commit, utcnow
 from reverse.core.errors import DomainError
 from reverse.core.forms import attach_errors
 from reverse.core.spreadsheet import csv_download, excel_csv
 from reverse.core.templating import local_datetime, locale_code
 from reverse.extensions import db
-from reverse.policy.engine import today_in_japan
 from reverse.repairs import operations as ops
 from reverse.repairs import pricing
 from reverse.repairs.constants import (

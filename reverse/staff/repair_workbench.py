@@ -24,13 +24,13 @@ from reverse.auth.policies import staff_required
 from reverse.catalog.constants import LocationKind
 from reverse.catalog.models import Location
 from reverse.core.actors import Actor
+from reverse.core.dates import today_in_japan
 from reverse.core.db import commit, utcnow
 from reverse.core.errors import DomainError
 from reverse.core.money import format_yen
 from reverse.core.normalise import phone_display
 from reverse.core.templating import locale_code
 from reverse.extensions import db
-from reverse.policy.engine import today_in_japan
 from reverse.repairs import operations as ops
 from reverse.repairs.constants import (
     HANDBACK_LABELS,

@@ -22,6 +22,7 @@ from reverse.auth.constants import Role
 from reverse.auth.policies import staff_required
 from reverse.catalog.constants import CATEGORY_LABELS, CHANNEL_LABELS
 from reverse.catalog.models import Location
+from reverse.core.dates import today_in_japan
 from reverse.core.spreadsheet import csv_download, excel_csv
 from reverse.core.templating import locale_code
 from reverse.extensions import db
@@ -38,7 +39,6 @@ from reverse.resale.reports import (
     ValueRow,
     default_range,
     recovered_value,
-    tokyo_today,
 )
 from reverse.staff.common import LABELS
 
@@ -118,9 +118,9 @@ def _filters() -> tuple[ValueFilterForm, ValueFilters | None]:
         return form, None
     date_from, date_to = form.date_from.data, form.date_to.data
     if date_from is None and date_to is None:
-        date_from, date_to = default_range(tokyo_today())
+        date_from, date_to = default_range(today_in_japan())
     elif date_to is None:
-        date_to = max(date_from, tokyo_today())
+        date_to = max(date_from, today_in_japan())
     elif date_from is None:
         date_from = date_to - timedelta(days=DEFAULT_DAYS - 1)
     form.date_from.data, form.date_to.data = date_from, date_to

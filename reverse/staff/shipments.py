@@ -20,8 +20,8 @@ from flask_login import current_user
 
 from reverse.auth.constants import Role
 from reverse.auth.policies import staff_required
+from reverse.core.dates import TOKYO, today_in_japan
 from reverse.core.db import utcnow
-from reverse.core.templating import TOKYO
 from reverse.extensions import db
 from reverse.shipping.constants import (
     CARRIER_LABELS,
@@ -117,7 +117,7 @@ def export():
         flash(_l("Tick the parcels of one carrier to export."), "error")
         return redirect(url_for("staff.shipments.index"))
     carrier = carriers.pop()
-    today = utcnow().astimezone(TOKYO).date()
+    today = today_in_japan()
     rows = [csv_shipment(s, today) for s in shipments]
     result = (
         yamato_b2_csv(rows, today=today)

@@ -12,10 +12,10 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from reverse.core.actors import Actor
+from reverse.core.dates import today_in_japan
 from reverse.core.db import utcnow
 from reverse.extensions import db
 from reverse.orders.models import Order
-from reverse.policy.engine import today_in_japan
 from reverse.portal.models import PortalDraft
 from reverse.rmas.constants import AttachmentKind, RmaType
 from reverse.rmas.models import Attachment

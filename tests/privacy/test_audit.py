@@ -7,9 +7,9 @@ import pytest
 import sqlalchemy as sa
 
 from reverse.auth.constants import Role
+from reverse.core.dates import today_in_japan
 from reverse.core.db import utcnow
 from reverse.extensions import db
-from reverse.policy.engine import today_in_japan
 from reverse.privacy.models import AuditAction, AuditEntry
 from reverse.rmas.constants import RmaStatus, RmaType
 from tests.conftest import csrf_token

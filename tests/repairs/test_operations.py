@@ -9,9 +9,9 @@ import sqlalchemy as sa
 
 from reverse.catalog.constants import ChannelCode, LocationKind
 from reverse.core.actors import Actor
+from reverse.core.dates import today_in_japan
 from reverse.core.db import utcnow
 from reverse.extensions import db
-from reverse.policy.engine import today_in_japan
 from reverse.policy.models import PolicyRule
 from reverse.repairs import operations as ops
 from reverse.repairs.constants import Handback, PriceItemKind, QuoteState, RepairKind

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from reverse.catalog.constants import Category, ChannelCode, LocationKind
 from reverse.core.actors import Actor
+from reverse.core.dates import utc_bounds
 from reverse.extensions import db
 from reverse.intake.models import ReceiptUnit
 from reverse.resale import operations as resale
@@ -21,7 +22,6 @@ from reverse.resale.reports import (
     ValueFilters,
     default_range,
     recovered_value,
-    utc_bounds,
 )
 from reverse.rmas.models import Rma
 

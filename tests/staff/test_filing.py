@@ -12,11 +12,11 @@ import sqlalchemy as sa
 from reverse.auth.constants import Role
 from reverse.catalog.constants import Category, ChannelCode, LocationKind, WindowStart
 from reverse.catalog.models import StockLevel
+from reverse.core.dates import today_in_japan
 from reverse.core.db import utcnow
 from reverse.customers.models import Customer
 from reverse.extensions import db
 from reverse.jobs.models import OutboxMessage
-from reverse.policy.engine import today_in_japan
 from reverse.portal.models import PortalDraft
 from reverse.rmas.constants import ProofStatus, PurchasePlace, RmaSource, RmaStatus
 from reverse.rmas.models import Rma

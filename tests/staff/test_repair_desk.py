@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from reverse.auth.constants import Role
 from reverse.catalog.constants import LocationKind
 from reverse.core.codes import damm_digit, format_rma_number
+from reverse.core.dates import today_in_japan
 from reverse.core.db import utcnow
 from reverse.extensions import db
-from reverse.policy.engine import today_in_japan
 from reverse.repairs.constants import PriceItemKind, RepairKind
 from reverse.repairs.models import PriceListItem, RepairOrder
 from reverse.rmas.constants import RmaStatus
